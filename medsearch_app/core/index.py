@@ -1,0 +1,186 @@
+"""One hnswlib vector index per (embedder, precision): open, add, delete, search, save, close.
+
+On disk a folder holds `index-<gen>.bin` and `meta.json`. Saving writes a new generation file,
+then atomically replaces meta.json (the single commit point), then removes the old file, so a
+crash at any moment leaves either the old or the new index, never a torn one. meta.json carries
+the file's SHA-256, the dimension and the ids it holds; open() verifies them before hnswlib sees
+the file (corrupt files can crash hnswlib) and reports what it found so the caller can rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+EF_CONSTRUCTION = 200
+M = 16
+DEFAULT_EF = 128
+
+
+class IndexProblem(Exception):
+    """The index on disk is missing, truncated or does not match; it must be rebuilt."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class VectorIndex:
+    """Owner of one hnswlib index. Thread-safe; call save() to persist and close() to free."""
+
+    def __init__(self, folder: Path, dim: int, *, ef: int = DEFAULT_EF) -> None:
+        import hnswlib
+
+        self.folder = folder
+        self.dim = dim
+        self.ef = ef
+        self._lock = threading.RLock()
+        self._ids: set[int] = set()
+        self._gen = 0
+        self._dirty = False
+        self._hnsw = hnswlib.Index(space="cosine", dim=dim)
+        self._hnsw.init_index(max_elements=1024, ef_construction=EF_CONSTRUCTION, M=M,
+                              allow_replace_deleted=False)
+        self._hnsw.set_ef(ef)
+        self.problem: str | None = None
+
+    # ---- persistence -----------------------------------------------------------------------
+    @classmethod
+    def open(cls, folder: Path, dim: int, *, ef: int = DEFAULT_EF) -> VectorIndex:
+        """Load the saved index, or start an empty one and set `.problem` if it was unusable."""
+        folder.mkdir(parents=True, exist_ok=True)
+        idx = cls(folder, dim, ef=ef)
+        meta_path = folder / "meta.json"
+        if not meta_path.exists():
+            if any(folder.glob("index-*.bin")):
+                idx.problem = "index metadata is missing"
+            return idx
+        try:
+            idx._load(meta_path)
+        except IndexProblem as exc:
+            idx.problem = str(exc)
+            log.warning("vector index %s unusable: %s", folder, exc)
+        return idx
+
+    def _load(self, meta_path: Path) -> None:
+        import hnswlib
+
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            gen, ids, dim = int(meta["generation"]), meta["ids"], int(meta["dim"])
+            sha, fmt = str(meta["sha256"]), int(meta["format"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexProblem(f"index metadata is unreadable ({exc})") from exc
+        if fmt != FORMAT:
+            raise IndexProblem(f"index format {fmt} is not {FORMAT}")
+        if dim != self.dim:
+            raise IndexProblem(f"index holds {dim}-dim vectors, the embedder makes {self.dim}")
+        path = self.folder / f"index-{gen}.bin"
+        if not path.exists():
+            raise IndexProblem("index file is missing")
+        if _sha256(path) != sha:
+            raise IndexProblem("index file is truncated or altered (checksum mismatch)")
+        hnsw = hnswlib.Index(space="cosine", dim=dim)
+        hnsw.load_index(str(path), max_elements=max(1024, len(ids) * 2))
+        hnsw.set_ef(self.ef)  # ef is not saved by hnswlib: it resets to 10 on load
+        if hnsw.element_count < len(ids):
+            raise IndexProblem("index holds fewer vectors than its metadata lists")
+        self._hnsw, self._ids, self._gen = hnsw, {int(i) for i in ids}, gen
+
+    def save(self) -> None:
+        """Persist atomically (new generation file, then meta.json replaced, then old removed)."""
+        with self._lock:
+            if not self._dirty and (self.folder / "meta.json").exists():
+                return
+            gen = self._gen + 1
+            path = self.folder / f"index-{gen}.bin"
+            tmp = path.with_suffix(".bin.tmp")
+            self._hnsw.save_index(str(tmp))
+            with tmp.open("rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            meta = {"format": FORMAT, "generation": gen, "dim": self.dim,
+                    "sha256": _sha256(path), "count": len(self._ids),
+                    "ids": sorted(self._ids)}
+            mtmp = self.folder / "meta.json.tmp"
+            with mtmp.open("w", encoding="utf-8") as f:
+                json.dump(meta, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(mtmp, self.folder / "meta.json")
+            old = self.folder / f"index-{self._gen}.bin"
+            self._gen = gen
+            self._dirty = False
+            for stale in self.folder.glob("index-*.bin*"):
+                if stale.name != path.name:
+                    stale.unlink(missing_ok=True)
+            del old
+
+    def close(self) -> None:
+        with self._lock:
+            self._hnsw = None
+
+    # ---- contents --------------------------------------------------------------------------
+    @property
+    def ids(self) -> set[int]:
+        with self._lock:
+            return set(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Add vectors labelled by chunk id, growing the index as needed."""
+        if len(ids) == 0:
+            return
+        with self._lock:
+            need = self._hnsw.element_count + len(ids)
+            cap = self._hnsw.get_max_elements()
+            if need > cap:
+                self._hnsw.resize_index(max(need, cap * 2))
+            self._hnsw.add_items(np.asarray(vectors, dtype=np.float32),
+                                 np.asarray(ids, dtype=np.int64), num_threads=1)
+            self._ids.update(int(i) for i in ids)
+            self._dirty = True
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """Mark vectors deleted (hnswlib raises on an already-deleted label: skip those)."""
+        with self._lock:
+            for i in ids:
+                if int(i) in self._ids:
+                    self._hnsw.mark_deleted(int(i))
+                    self._ids.discard(int(i))
+                    self._dirty = True
+
+    def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """Stored (unit-length) vectors of the given ids, shape (len(ids), dim)."""
+        with self._lock:
+            if not ids:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            return np.asarray(self._hnsw.get_items(list(ids)), dtype=np.float32)
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Nearest chunks by cosine similarity: (chunk_id, similarity), best first."""
+        with self._lock:
+            n = len(self._ids)
+            if n == 0:
+                return []
+            k = min(k, n)
+            self._hnsw.set_ef(max(self.ef, k))
+            labels, dists = self._hnsw.knn_query(np.asarray(vector, dtype=np.float32)
+                                                 .reshape(1, -1), k=k)
+        return [(int(lab), float(1.0 - d)) for lab, d in zip(labels[0], dists[0], strict=True)]

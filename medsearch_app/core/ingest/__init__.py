@@ -1,0 +1,1 @@
+"""Reading documents: PDFs (in a guarded child process), notes, chunking, library changes."""

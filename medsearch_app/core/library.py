@@ -1,0 +1,277 @@
+"""The library: which files are in it, what changed, and indexing them into store + vectors.
+
+`Library` owns the SQLite store and the vector index of the current embedder. Indexing is a
+generator of small events (Progress, FileIndexed, IndexDone). A document's chunks are committed
+to SQLite before they are embedded, and the vector index is reconciled against the database
+(missing ids embedded, stale ids deleted) at every run, so an interrupted run resumes where it
+stopped and nothing is embedded twice. PDFs are read ahead in a worker while the current batch
+is embedded, so the embedder is rarely idle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .embed import Embedder
+from .index import VectorIndex
+from .ingest.chunking import chunk_pages
+from .ingest.notes import NOTE_SUFFIXES, NoteError, read_note
+from .ingest.pdf import extract_pdf
+from .store import Store
+from .types import Chunk, Failure, FileIndexed, IndexDone, PageText, Progress
+
+log = logging.getLogger(__name__)
+
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED = PDF_SUFFIXES | NOTE_SUFFIXES
+EMBED_BATCH = 64
+SAVE_EVERY_S = 60.0
+
+Event = Progress | FileIndexed | IndexDone
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def scan(paths: Iterable[Path]) -> list[Path]:
+    """Supported files under the given files/folders (recursive, hidden entries skipped)."""
+    out: set[Path] = set()
+    for p in paths:
+        p = p.expanduser().resolve()
+        if p.is_file():
+            if p.suffix.lower() in SUPPORTED:
+                out.add(p)
+        elif p.is_dir():
+            for f in p.rglob("*"):
+                rel = f.relative_to(p).parts
+                if any(part.startswith(".") for part in rel):
+                    continue
+                if f.is_file() and f.suffix.lower() in SUPPORTED:
+                    out.add(f)
+    return sorted(out)
+
+
+@dataclass
+class _Extracted:
+    pages: list[PageText] = field(default_factory=list)
+    n_pages: int = 0
+    error: str | None = None
+    page_errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _extract(path: Path, pdf_timeout_s: float) -> _Extracted:
+    if path.suffix.lower() in PDF_SUFFIXES:
+        r = extract_pdf(path, timeout_s=pdf_timeout_s)
+        return _Extracted(r.pages, r.n_pages, r.error, r.page_errors)
+    try:
+        return _Extracted([read_note(path)], 1)
+    except NoteError as exc:
+        return _Extracted(error=str(exc))
+
+
+class Library:
+    """Owner of the library database and the vector index of one embedder."""
+
+    def __init__(self, home: Path, embedder: Embedder) -> None:
+        self.home = home
+        self.embedder = embedder
+        self.store = Store(home / "library.sqlite3")
+        self.index = VectorIndex.open(home / "indexes" / embedder.key, embedder.dim)
+        self.pdf_timeout_s = 120.0
+        self._write_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.index.close()
+        self.store.close()
+
+    # ---- keeping the vector index equal to the database -------------------------------------
+    def index_problem(self) -> str | None:
+        """Why the saved index was unusable (it is then rebuilt from the database), or None."""
+        return self.index.problem
+
+    def pending_ids(self) -> tuple[list[int], list[int]]:
+        """(chunk ids without a vector, vector ids without a chunk)."""
+        db = set(self.store.chunk_ids())
+        have = self.index.ids
+        return sorted(db - have), sorted(have - db)
+
+    def reconcile(self, cancel: threading.Event | None = None) -> Iterator[Progress]:
+        """Embed chunks that have no vector yet and drop vectors of removed chunks."""
+        missing, stale = self.pending_ids()
+        if stale:
+            self.index.delete(stale)
+        total = len(missing)
+        last_save = time.monotonic()
+        for i in range(0, total, EMBED_BATCH):
+            if cancel is not None and cancel.is_set():
+                break
+            ids = missing[i : i + EMBED_BATCH]
+            rows = self.store.chunks(ids)
+            ids = [c for c in ids if c in rows]
+            vecs = self.embedder.embed_batch([rows[c].text for c in ids])
+            self.index.add(ids, vecs)
+            yield Progress("embedding", min(i + len(ids), total), total,
+                           "embedding passages", min(i + len(ids), total), total)
+            if time.monotonic() - last_save > SAVE_EVERY_S:
+                self.index.save()
+                last_save = time.monotonic()
+        self.index.save()
+        self.index.problem = None
+
+    # ---- indexing ------------------------------------------------------------------------------
+    def index_paths(self, paths: Iterable[Path], *, cancel: threading.Event | None = None,
+                    add_roots: bool = True) -> Iterator[Event]:
+        """Add files/folders to the library and index what changed. Yields events."""
+        with self._write_lock:
+            yield from self._index_paths(list(paths), cancel, add_roots)
+
+    def sync(self, *, cancel: threading.Event | None = None) -> Iterator[Event]:
+        """Re-scan every library folder and index what changed."""
+        return self.index_paths([Path(r) for r in self.store.roots()], cancel=cancel,
+                                add_roots=False)
+
+    def remove_paths(self, paths: Iterable[Path]) -> int:
+        """Remove files/folders and their documents from the library; returns how many."""
+        n = 0
+        with self._write_lock:
+            for p in paths:
+                p = p.expanduser().resolve()
+                self.store.remove_root(str(p))
+                for d in self.store.documents():
+                    if d.path == str(p) or d.path.startswith(str(p) + "/"):
+                        self.store.delete_document(d.path)
+                        n += 1
+            _, stale = self.pending_ids()
+            self.index.delete(stale)
+            self.index.save()
+        return n
+
+    def _index_paths(self, paths: list[Path], cancel: threading.Event | None,
+                     add_roots: bool) -> Iterator[Event]:
+        t0 = time.monotonic()
+        roots = [p.expanduser().resolve() for p in paths]
+        for r in roots:
+            if not r.exists():
+                raise FileNotFoundError(f"{r} does not exist")
+            if add_roots:
+                self.store.add_root(str(r))
+        files = scan(roots)
+        removed = 0
+        for d in self.store.documents():
+            if not Path(d.path).exists():
+                self.store.delete_document(d.path)
+                removed += 1
+        added = updated = unchanged = chunks_total = 0
+        failed: list[Failure] = []
+        todo: list[tuple[Path, str, bool]] = []
+        for f in files:
+            try:
+                sha = file_sha256(f)
+            except OSError as exc:
+                failed.append(Failure(str(f), f"cannot be opened ({exc.strerror})"))
+                continue
+            doc = self.store.document(str(f))
+            if doc is not None and doc.sha256 == sha and doc.status != "pending":
+                if doc.status == "failed":
+                    failed.append(Failure(str(f), doc.reason))
+                else:
+                    unchanged += 1
+                yield FileIndexed(str(f), "unchanged", doc.n_pages, doc.n_chunks, doc.reason)
+                continue
+            todo.append((f, sha, doc is not None))
+        # Vectors missing from an earlier, interrupted run come first.
+        yield from self._with_total(self.reconcile(cancel), len(todo))
+        cancelled = False
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf-read") as pool:
+            ahead: dict[int, Future[_Extracted]] = {}
+            pending: list[tuple[int, Chunk]] = []
+            embedded = 0
+            last_save = time.monotonic()
+            for n, (f, sha, existed) in enumerate(todo):
+                if cancel is not None and cancel.is_set():
+                    cancelled = True
+                    break
+                for j in range(n, min(n + 2, len(todo))):
+                    if j not in ahead:
+                        ahead[j] = pool.submit(_extract, todo[j][0], self.pdf_timeout_s)
+                yield Progress("reading", n, len(todo), f"reading {f.name}", embedded,
+                               chunks_total)
+                ex = ahead.pop(n).result()
+                st = f.stat()
+                chunks: list[Chunk] = []
+                if ex.pages:
+                    chunks = chunk_pages(ex.pages, doc_id=0, offsets=self.embedder.token_offsets,
+                                         max_tokens=min(200, self.embedder.max_tokens - 8),
+                                         overlap=40)
+                status, reason = _status(ex, chunks)
+                _, ids = self.store.save_document(
+                    path=str(f), kind="pdf" if f.suffix.lower() in PDF_SUFFIXES else "note",
+                    sha256=sha, size=st.st_size, mtime=st.st_mtime, status=status,
+                    reason=reason, n_pages=ex.n_pages, chunks=chunks,
+                    page_failures=ex.page_errors,
+                )
+                if status == "failed":
+                    failed.append(Failure(str(f), reason))
+                elif existed:
+                    updated += 1
+                else:
+                    added += 1
+                chunks_total += len(ids)
+                pending.extend(zip(ids, chunks, strict=True))
+                yield FileIndexed(str(f), status, ex.n_pages, len(ids), reason)
+                while len(pending) >= EMBED_BATCH or (pending and n == len(todo) - 1):
+                    batch, pending = pending[:EMBED_BATCH], pending[EMBED_BATCH:]
+                    vecs = self.embedder.embed_batch([c.text for _, c in batch])
+                    self.index.add([i for i, _ in batch], vecs)
+                    embedded += len(batch)
+                    yield Progress("embedding", n + 1, len(todo), f"embedded {f.name}",
+                                   embedded, chunks_total)
+                    if cancel is not None and cancel.is_set():
+                        break
+                if time.monotonic() - last_save > SAVE_EVERY_S:
+                    self.index.save()
+                    last_save = time.monotonic()
+            for fut in ahead.values():
+                fut.cancel()
+        if cancelled or pending:
+            cancelled = True
+        self.index.save()
+        yield IndexDone(added=added, updated=updated, removed=removed, unchanged=unchanged,
+                        failed=failed, chunks=chunks_total,
+                        seconds=round(time.monotonic() - t0, 3), cancelled=cancelled)
+
+    @staticmethod
+    def _with_total(events: Iterator[Progress], n_files: int) -> Iterator[Progress]:
+        for e in events:
+            yield Progress("resuming", 0, n_files, "embedding passages left from an earlier run",
+                           e.chunks_done, e.chunks_total)
+
+
+def _status(ex: _Extracted, chunks: list[Chunk]) -> tuple[str, str]:
+    if ex.error is not None and not ex.pages:
+        return "failed", ex.error
+    if ex.error is not None and not chunks:
+        return "failed", ex.error
+    if not chunks:
+        if ex.page_errors:
+            return "failed", "; ".join(f"page {p}: {r}" for p, r in ex.page_errors[:3])
+        return "failed", "no text found (empty document)"
+    problems = [f"page {p}: {r}" for p, r in ex.page_errors]
+    if ex.error is not None:
+        problems.append(ex.error)
+    if problems:
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        return "partial", "; ".join(problems[:3]) + more
+    return "indexed", ""

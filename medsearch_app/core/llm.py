@@ -1,0 +1,247 @@
+"""LlmRuntime: the one owner of a llama.cpp model — load, stream, cancel, close.
+
+Model-agnostic: the prompt is rendered with the chat template stored in the GGUF itself
+(ChatML as a fallback for files without one), so stronger 7-8B models added by IT work unchanged.
+Before loading, the memory a file needs (weights + KV cache) is compared with what is free and
+the load is refused with a message if it will not fit. Not thread-safe (llama.cpp contexts are
+not): the caller keeps one owner thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from .gguf import GgufError, GgufInfo, estimate_memory_bytes, read_gguf
+
+log = logging.getLogger(__name__)
+_llama_log = logging.getLogger("llama_cpp")
+
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content']"
+    " + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+class ModelLoadError(Exception):
+    """The model file cannot be used (broken, unsupported); message is for the user."""
+
+
+class NotEnoughMemory(Exception):
+    """The model needs more memory than is free."""
+
+
+@dataclass(frozen=True)
+class GenStats:
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_ms: float | None
+    prompt_tokens_per_s: float | None
+    tokens_per_s: float | None
+    total_ms: float
+    stopped: bool
+
+
+_log_cb: Any = None
+
+
+def route_llama_logs() -> None:
+    """Send llama.cpp's native log to Python logging instead of the process's stderr.
+
+    (Llama(verbose=False) redirects the whole process's stdout/stderr file descriptors while it
+    loads, which would swallow output from every other thread.)
+    """
+    global _log_cb
+    if _log_cb is not None:
+        return
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def _cb(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        msg = text.decode("utf-8", errors="replace").rstrip()
+        if msg:
+            _llama_log.log(logging.WARNING if level in (2, 3) else logging.DEBUG, "%s", msg)
+
+    _log_cb = _cb
+    llama_cpp.llama_log_set(_cb, ctypes.c_void_p(0))
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can offload layers to a GPU."""
+    try:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_supports_gpu_offload())
+    except (ImportError, AttributeError):
+        return False
+
+
+class LlmRuntime:
+    """Owns one loaded GGUF model and its context."""
+
+    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int = 2,
+                 n_gpu_layers: int = 0, seed: int = 1234) -> None:
+        self.path = Path(path)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.n_gpu_layers = n_gpu_layers
+        self.seed = seed
+        self.info: GgufInfo | None = None
+        self._llm: Any = None
+        self._template: Any = None
+        self._lock = threading.Lock()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    @property
+    def quant(self) -> str:
+        try:
+            return self._read_info().quant
+        except ModelLoadError:
+            return "unknown"
+
+    def check_fits(self) -> tuple[int, int]:
+        """(bytes needed, bytes available); raises NotEnoughMemory if it will not fit."""
+        info = self._read_info()
+        n_ctx = min(self.n_ctx, info.context_length or self.n_ctx)
+        need = estimate_memory_bytes(info, n_ctx)
+        avail = int(psutil.virtual_memory().available)
+        if self.n_gpu_layers == 0 and need > avail:
+            raise NotEnoughMemory(
+                f"{self.path.name} needs about {need / 2**30:.1f} GiB (weights + context of "
+                f"{n_ctx} tokens) but only {avail / 2**30:.1f} GiB is free; choose a smaller "
+                "quant level or a shorter context"
+            )
+        return need, avail
+
+    def _read_info(self) -> GgufInfo:
+        if self.info is None:
+            if not self.path.exists():
+                raise ModelLoadError(f"model file not found: {self.path}")
+            try:
+                self.info = read_gguf(self.path)
+            except GgufError as exc:
+                raise ModelLoadError(f"{self.path.name} is not a usable model: {exc}") from exc
+        return self.info
+
+    def load(self) -> None:
+        """Load the model (refusing broken files and files too large for memory)."""
+        if self._llm is not None:
+            return
+        self.check_fits()
+        info = self._read_info()
+        route_llama_logs()
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        n_ctx = min(self.n_ctx, info.context_length or self.n_ctx)
+        # llama-cpp-python prints its verbose load report with print(); keep it in the log.
+        sink = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(sink):
+                self._llm = llama_cpp.Llama(
+                    model_path=str(self.path), n_ctx=n_ctx, n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads, n_gpu_layers=self.n_gpu_layers,
+                    seed=self.seed, verbose=True, logits_all=False,
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {self.path.name} ({exc}); the file may be damaged "
+                "or of an architecture this build does not support"
+            ) from exc
+        finally:
+            _llama_log.debug("%s", sink.getvalue())
+        meta = self._llm.metadata
+        template = meta.get("tokenizer.chat_template") or CHATML
+        eos = self._token_text(self._llm.token_eos())
+        bos = self._token_text(self._llm.token_bos())
+        self._template = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self.n_ctx = n_ctx
+
+    def _token_text(self, tok: int) -> str:
+        if tok < 0:
+            return ""
+        return self._llm.detokenize([tok], special=True).decode("utf-8", errors="ignore")
+
+    def close(self) -> None:
+        """Free the model and its context now (never left to the garbage collector)."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+                self._template = None
+
+    # ---- generation ------------------------------------------------------------------------
+    def render(self, messages: list[dict[str, str]]) -> str:
+        """The prompt text for these chat messages, through the model's own template."""
+        if self._llm is None:
+            self.load()
+        result = self._template(messages=messages)
+        return str(result.prompt)
+
+    def count_tokens(self, text: str) -> int:
+        if self._llm is None:
+            self.load()
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.1,
+               cancel: threading.Event | None = None,
+               stats_out: list[GenStats] | None = None) -> Iterator[str]:
+        """Stream completion text for a rendered prompt; stops between tokens on `cancel`."""
+        import llama_cpp
+
+        if self._llm is None:
+            self.load()
+        cancel = cancel or threading.Event()
+        n_prompt = self.count_tokens(prompt)
+        max_tokens = max(1, min(max_tokens, self.n_ctx - n_prompt - 1))
+        stop_crit = llama_cpp.StoppingCriteriaList([lambda _ids, _logits: cancel.is_set()])
+        t0 = time.perf_counter()
+        t_first: float | None = None
+        n_out = 0
+        stopped = False
+        with self._lock:
+            self._llm.reset()
+            gen = self._llm.create_completion(
+                prompt, max_tokens=max_tokens, temperature=temperature, top_p=0.9,
+                repeat_penalty=1.1, stream=True, stopping_criteria=stop_crit,
+            )
+            try:
+                for part in gen:
+                    text = part["choices"][0]["text"]
+                    n_out += 1
+                    if t_first is None:
+                        t_first = time.perf_counter()
+                    if text:
+                        yield text
+                    if cancel.is_set():
+                        stopped = True
+                        break
+            finally:
+                gen.close()
+        t_end = time.perf_counter()
+        stopped = stopped or cancel.is_set()
+        if stats_out is not None:
+            ttft = (t_first - t0) if t_first else None
+            decode = (t_end - t_first) if t_first else None
+            stats_out.append(GenStats(
+                prompt_tokens=n_prompt, completion_tokens=n_out,
+                ttft_ms=round(ttft * 1000, 2) if ttft else None,
+                prompt_tokens_per_s=round(n_prompt / ttft, 1) if ttft else None,
+                tokens_per_s=round((n_out - 1) / decode, 1) if decode and n_out > 1 else None,
+                total_ms=round((t_end - t0) * 1000, 2), stopped=stopped,
+            ))

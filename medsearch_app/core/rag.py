@@ -1,0 +1,168 @@
+"""Cited answers: retrieve, prompt the model with numbered sources, stream, attach citations.
+
+answer() is a generator of typed events: Retrieved, Token..., AnswerDone. The prompt asks the
+model to cite sources as [n]. Small models often forget to; every sentence that ends without a
+citation is then attributed to the source it overlaps most (word overlap), and the answer says so
+(`citation_mode`: "model", "attributed" or "mixed"). When retrieval judges the question not
+supported by the library, the model is not asked at all.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import metrics
+from .llm import GenStats, LlmRuntime
+from .search import Mode, Retriever
+from .store import query_terms
+from .types import AnswerDone, Citation, Hit, Retrieved, Timings, Token
+
+SYSTEM_PROMPT = (
+    "You are a careful clinical assistant. Answer the question using only the numbered "
+    "sources. After each sentence, cite the source it comes from as [1], [2], etc. If the "
+    "sources do not contain the answer, reply exactly: The sources do not answer this question."
+)
+NOT_SUPPORTED = "Your documents do not support an answer to this question"
+REFUSAL = re.compile(r"sources do not (answer|contain)|not (mentioned|found) in the sources",
+                     re.IGNORECASE)
+CITE = re.compile(r"\[(\d{1,2})\]")
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]?(?:\s*\[\d{1,2}\])*", re.MULTILINE)
+SOURCE_CHARS = 1200
+
+
+@dataclass
+class AskOptions:
+    k: int = 5
+    mode: Mode = Mode.HYBRID
+    max_tokens: int = 256
+    temperature: float = 0.1
+
+
+def source_label(hit: Hit) -> str:
+    name = Path(hit.path).name
+    if hit.page is None:
+        return name
+    label = f", printed page {hit.page_label}" if hit.page_label and hit.page_label != str(
+        hit.page) else ""
+    return f"{name}, page {hit.page}{label}"
+
+
+def build_messages(question: str, hits: list[Hit]) -> list[dict[str, str]]:
+    parts = [f"[{i}] ({source_label(h)})\n{_clean(h.text)[:SOURCE_CHARS]}"
+             for i, h in enumerate(hits, 1)]
+    user = "Sources:\n\n" + "\n\n".join(parts) + f"\n\nQuestion: {question}\nAnswer:"
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def fit_sources(llm: LlmRuntime, question: str, hits: list[Hit], max_tokens: int) -> list[Hit]:
+    """Drop the lowest-ranked sources until the prompt leaves room for the answer."""
+    keep = list(hits)
+    while keep:
+        prompt = llm.render(build_messages(question, keep))
+        if llm.count_tokens(prompt) + max_tokens < llm.n_ctx:
+            return keep
+        keep.pop()
+    return keep
+
+
+def attribute(answer: str, hits: list[Hit]) -> tuple[str, str]:
+    """Give every uncited sentence the [n] of its best-overlapping source (>= 2 shared words)."""
+    if not hits:
+        return answer, "model"
+    src_terms = [set(query_terms(h.text)) for h in hits]
+    out: list[str] = []
+    added = had = 0
+    last = 0
+    for m in SENTENCE.finditer(answer):
+        sent = m.group(0)
+        out.append(answer[last:m.start()])
+        last = m.end()
+        if CITE.search(sent):
+            had += 1
+            out.append(sent)
+            continue
+        words = set(query_terms(sent))
+        if len(words) < 2:
+            out.append(sent)
+            continue
+        overlaps = [len(words & t) for t in src_terms]
+        best = max(range(len(hits)), key=lambda i: overlaps[i])
+        if overlaps[best] >= 2:
+            stripped = sent.rstrip()
+            out.append(f"{stripped} [{best + 1}]" + sent[len(stripped):])
+            added += 1
+        else:
+            out.append(sent)
+    out.append(answer[last:])
+    mode = "model" if added == 0 else ("attributed" if had == 0 else "mixed")
+    return "".join(out), mode
+
+
+def citations_for(answer: str, hits: list[Hit]) -> list[Citation]:
+    seen: dict[int, None] = {}
+    for m in CITE.finditer(answer):
+        n = int(m.group(1))
+        if 1 <= n <= len(hits):
+            seen.setdefault(n, None)
+    out = []
+    for n in sorted(seen):
+        h = hits[n - 1]
+        out.append(Citation(n=n, path=h.path, page=h.page, page_label=h.page_label,
+                            snippet=_clean(h.text)[:300], chunk_id=h.chunk_id))
+    return out
+
+
+def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: AskOptions,
+           cancel: threading.Event | None = None) -> Iterator[Retrieved | Token | AnswerDone]:
+    """Answer a question from the library with citations; yields events as they happen."""
+    cancel = cancel or threading.Event()
+    t0 = time.perf_counter()
+    res = retriever.search(question, k=options.k, mode=options.mode)
+    yield Retrieved(res.hits, res.elapsed_ms, res.supported, res.reason)
+    emb = retriever.library.embedder
+    common: dict[str, Any] = {"model_file": llm.path.name, "quant": llm.quant,
+                              "embedder": emb.name, "precision": emb.precision.value}
+    if not res.supported:
+        text = f"{NOT_SUPPORTED}: {res.reason}."
+        yield AnswerDone(
+            answer=text, citations=[], supported=False,
+            timings=Timings(res.elapsed_ms, None, 0, None, 0, None,
+                            round((time.perf_counter() - t0) * 1000, 2)),
+            memory=metrics.sample(), sources=res.hits, **common,
+        )
+        return
+    hits = fit_sources(llm, question, res.hits, options.max_tokens)
+    prompt = llm.render(build_messages(question, hits))
+    stats: list[GenStats] = []
+    pieces: list[str] = []
+    for piece in llm.stream(prompt, max_tokens=options.max_tokens,
+                            temperature=options.temperature, cancel=cancel, stats_out=stats):
+        pieces.append(piece)
+        yield Token(piece)
+    raw = "".join(pieces).strip()
+    st = stats[0] if stats else None
+    refused = bool(REFUSAL.search(raw)) and len(raw) < 200
+    final, mode = (raw, "model") if refused else attribute(raw, hits)
+    cits = [] if refused else citations_for(final, hits)
+    yield AnswerDone(
+        answer=final, citations=cits, supported=not refused and bool(cits),
+        timings=Timings(
+            retrieval_ms=res.elapsed_ms, ttft_ms=st.ttft_ms if st else None,
+            prompt_tokens=st.prompt_tokens if st else 0,
+            prompt_tokens_per_s=st.prompt_tokens_per_s if st else None,
+            completion_tokens=st.completion_tokens if st else 0,
+            tokens_per_s=st.tokens_per_s if st else None,
+            total_ms=round((time.perf_counter() - t0) * 1000, 2)),
+        memory=metrics.sample(), stopped=bool(st and st.stopped), citation_mode=mode,
+        sources=hits, **common,
+    )

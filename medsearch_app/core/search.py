@@ -1,0 +1,133 @@
+"""Retrieval: dense (hnswlib), keyword (SQLite FTS5 BM25), and a hybrid of the two.
+
+Hybrid scores every candidate from both lists on both signals (the dense similarity of a keyword
+candidate is read back from the index; a dense candidate absent from the keyword list scores 0 on
+BM25), scales BM25 by the query's best BM25, and mixes them: hybrid = a*dense + (1-a)*bm25_norm.
+Unlike reciprocal-rank fusion this keeps the size of the gaps between candidates; `a` was chosen
+on the evaluation data (see README, "Retrieval quality").
+
+The same module judges whether the library supports a question at all: a content word of the
+question that no document contains (a drug or condition the library never mentions) together
+with a weak best match means "not supported".
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .library import Library
+from .store import query_terms
+from .types import Hit
+
+DENSE_WEIGHT = 0.5
+CANDIDATES = 50
+# Below this best cosine similarity nothing in the library is about the question.
+MIN_SIMILARITY = 0.25
+# With a content word missing from the whole library, the best match must be at least this close.
+MIN_SIMILARITY_WITH_MISSING_TERM = 0.55
+
+
+class Mode(enum.StrEnum):
+    DENSE = "dense"
+    KEYWORD = "keyword"
+    HYBRID = "hybrid"
+
+    @classmethod
+    def parse(cls, value: str) -> Mode:
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise ValueError(f"unknown retrieval mode {value!r}; choose dense, keyword or "
+                             "hybrid") from None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    elapsed_ms: float
+    supported: bool
+    reason: str
+    best_similarity: float
+    missing_terms: list[str]
+
+
+class Retriever:
+    """Searches one Library (its store and vector index) with a chosen mode."""
+
+    def __init__(self, library: Library, *, dense_weight: float = DENSE_WEIGHT) -> None:
+        self.library = library
+        self.dense_weight = dense_weight
+
+    def search(self, question: str, *, k: int = 10, mode: Mode | str = Mode.HYBRID) -> SearchResult:
+        t0 = time.perf_counter()
+        mode = Mode.parse(mode) if isinstance(mode, str) else mode
+        lib = self.library
+        qvec = lib.embedder.embed_batch([question])[0]
+        n_cand = max(CANDIDATES, 5 * k)
+        dense = dict(lib.index.search(qvec, n_cand)) if mode is not Mode.KEYWORD else {}
+        kw = dict(lib.store.keyword_search(question, n_cand)) if mode is not Mode.DENSE else {}
+        if mode is Mode.DENSE:
+            scores = dense
+        elif mode is Mode.KEYWORD:
+            scores = kw
+        else:
+            scores = self._fuse(qvec, dense, kw)
+        top = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
+        rows = lib.store.chunks([cid for cid, _ in top])
+        # Best similarity over every candidate, dense or keyword (for the support judgement).
+        sims = self._similarities(qvec, list(dict.fromkeys([*dense, *kw])))
+        best = max(sims.values(), default=0.0)
+        hits = [
+            Hit(rank=r + 1, chunk_id=cid, path=rows[cid].path, page=rows[cid].page,
+                page_label=rows[cid].page_label, score=round(float(s), 5),
+                text=rows[cid].text, dense_score=_round(sims.get(cid)),
+                keyword_score=_round(kw.get(cid)))
+            for r, (cid, s) in enumerate(top) if cid in rows
+        ]
+        terms = query_terms(question)
+        counts = lib.store.term_chunk_counts(terms) if terms else {}
+        missing = [t for t, c in counts.items() if c == 0 and len(t) >= 4]
+        supported, reason = judge_support(hits, best, missing)
+        return SearchResult(hits, round((time.perf_counter() - t0) * 1000, 2), supported, reason,
+                            round(best, 4), missing)
+
+    def _similarities(self, qvec: np.ndarray, ids: list[int]) -> dict[int, float]:
+        ids = [i for i in ids if i in self.library.index.ids]
+        if not ids:
+            return {}
+        vecs = self.library.index.get_vectors(ids)
+        sims = vecs @ qvec
+        return {i: float(s) for i, s in zip(ids, sims, strict=True)}
+
+    def _fuse(self, qvec: np.ndarray, dense: dict[int, float],
+              kw: dict[int, float]) -> dict[int, float]:
+        cands = list(dict.fromkeys([*dense, *kw]))
+        sims = dict(dense)
+        sims.update(self._similarities(qvec, [c for c in cands if c not in dense]))
+        top_kw = max(kw.values(), default=0.0)
+        a = self.dense_weight
+        return {
+            c: a * sims.get(c, 0.0) + (1 - a) * (kw.get(c, 0.0) / top_kw if top_kw > 0 else 0.0)
+            for c in cands
+        }
+
+
+def judge_support(hits: list[Hit], best_similarity: float,
+                  missing_terms: list[str]) -> tuple[bool, str]:
+    """Whether the retrieved passages can support an answer, and why not."""
+    if not hits:
+        return False, "no passage in your documents matches the question"
+    if best_similarity < MIN_SIMILARITY:
+        return False, "no passage in your documents is about this question"
+    if missing_terms and best_similarity < MIN_SIMILARITY_WITH_MISSING_TERM:
+        words = ", ".join(repr(t) for t in missing_terms[:3])
+        return False, f"your documents never mention {words}"
+    return True, ""
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 5)

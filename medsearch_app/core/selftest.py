@@ -1,0 +1,117 @@
+"""`medsearch selftest`: exercise every part on this machine and report each check."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+Check = dict[str, Any]
+
+
+def _run(name: str, fn: Callable[[], str], out: list[Check]) -> None:
+    t0 = time.perf_counter()
+    try:
+        detail, ok = fn(), True
+    except Exception as exc:
+        detail, ok = f"{type(exc).__name__}: {exc}", False
+    out.append({"name": name, "ok": ok, "detail": detail,
+                "ms": round((time.perf_counter() - t0) * 1000, 1)})
+
+
+def run_selftest() -> list[Check]:
+    """Run all checks in a throwaway folder; never touches the user's library."""
+    from . import metrics
+    from .embed import Precision, load_embedder
+    from .index import VectorIndex
+    from .ingest.pdf import extract_pdf
+    from .llm import LlmRuntime
+    from .models import default_model_path
+
+    results: list[Check] = []
+    state: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="medsearch-selftest-") as tmp_s:
+        tmp = Path(tmp_s)
+
+        def embedder() -> str:
+            emb = load_embedder(None, Precision.FP32, threads=2)
+            state["emb"] = emb
+            v = emb.embed_batch(["Metformin is first-line therapy.", "Apixaban 5 mg twice daily"])
+            if v.shape != (2, emb.dim) or not np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-3):
+                raise RuntimeError(f"unexpected embedding shape/norm {v.shape}")
+            return f"{emb.name}: {emb.dim} dims"
+
+        def embedder_int8() -> str:
+            emb = load_embedder(None, Precision.INT8, threads=2)
+            a = state["emb"].embed_batch(["hypertension treatment with ACE inhibitors"])[0]
+            b = emb.embed_batch(["hypertension treatment with ACE inhibitors"])[0]
+            cos = float(a @ b)
+            if cos < 0.8:
+                raise RuntimeError(f"int8 vector too far from fp32 (cosine {cos:.3f})")
+            return f"int8 vs fp32 cosine {cos:.3f}"
+
+        def index_roundtrip() -> str:
+            rng = np.random.default_rng(0)
+            vecs = rng.standard_normal((300, 32)).astype(np.float32)
+            idx = VectorIndex.open(tmp / "idx", 32)
+            idx.add(list(range(1, 301)), vecs)
+            idx.delete([5])
+            idx.save()
+            idx.close()
+            idx2 = VectorIndex.open(tmp / "idx", 32)
+            if idx2.problem or len(idx2) != 299:
+                raise RuntimeError(f"reload failed: {idx2.problem} ({len(idx2)} ids)")
+            top = idx2.search(vecs[9], 1)
+            if top[0][0] != 10:
+                raise RuntimeError(f"nearest neighbour of item 10 was {top[0][0]}")
+            idx2.close()
+            return "300 vectors saved, reloaded, searched"
+
+        def pdf_parse() -> str:
+            from fpdf import FPDF
+
+            pdf = FPDF()
+            for i in range(2):
+                pdf.add_page()
+                pdf.set_font("Helvetica", size=12)
+                pdf.multi_cell(0, 8, f"Selftest page {i + 1}: sepsis bundle within one hour.")
+            path = tmp / "selftest.pdf"
+            pdf.output(str(path))
+            res = extract_pdf(path, timeout_s=60)
+            if res.error or len(res.pages) != 2 or "sepsis" not in res.pages[1].text:
+                raise RuntimeError(f"extraction failed: {res.error}")
+            return "2-page PDF read in a child process"
+
+        def generation() -> str:
+            llm = LlmRuntime(default_model_path(), n_ctx=512, n_threads=2)
+            try:
+                llm.load()
+                prompt = llm.render([{"role": "user", "content": "Say hello."}])
+                text = "".join(llm.stream(prompt, max_tokens=8, temperature=0.0,
+                                          cancel=threading.Event()))
+                if not text.strip():
+                    raise RuntimeError("the model generated no text")
+                return f"{llm.path.name} ({llm.quant}): {text.strip()[:40]!r}"
+            finally:
+                llm.close()
+
+        def memory() -> str:
+            s = metrics.sample()
+            if s.rss_mb <= 0 or s.sys_total_mb <= 0:
+                raise RuntimeError("memory readings are zero")
+            return (f"RSS {s.rss_mb:.0f} MB, system {s.sys_used_mb:.0f}/{s.sys_total_mb:.0f} MB, "
+                    f"{metrics.gpu_status()}")
+
+        _run("embedder fp32", embedder, results)
+        if "emb" in state:
+            _run("embedder int8", embedder_int8, results)
+        _run("vector index round trip", index_roundtrip, results)
+        _run("PDF extraction", pdf_parse, results)
+        _run("GGUF generation", generation, results)
+        _run("memory reading", memory, results)
+    return results

@@ -1,0 +1,267 @@
+"""The library's metadata in SQLite (WAL): folders, documents, chunks, failures, keyword index.
+
+One Store owns one connection; a lock makes it safe to share between the indexing thread and the
+answering thread. The FTS5 table mirrors `chunks` through triggers (BM25 keyword search).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .types import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+  id INTEGER PRIMARY KEY,
+  path TEXT UNIQUE NOT NULL,
+  kind TEXT NOT NULL,
+  sha256 TEXT,
+  size INTEGER,
+  mtime REAL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  reason TEXT NOT NULL DEFAULT '',
+  n_pages INTEGER NOT NULL DEFAULT 0,
+  n_chunks INTEGER NOT NULL DEFAULT 0,
+  updated REAL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused: they label index vectors
+  doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  page INTEGER,
+  page_label TEXT,
+  start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS page_failures (
+  doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  page INTEGER,
+  reason TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+  text, content='chunks', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+  INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+  INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers him his how i if in into is it its
+    itself just me more most my no nor not now of off on once only or other our out over own
+    same she should so some such than that the their them then there these they this those
+    through to too under until up very was we were what when where which while who whom why
+    will with would you your yours patient patients use used using study studies based
+    associated effect effects versus vs among whether compared does did many much also than
+    within without per""".split()  # noqa: SIM905
+)
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
+
+
+def query_terms(question: str) -> list[str]:
+    """Content words of a question, lowercased, stopwords removed, order kept, no duplicates."""
+    seen: dict[str, None] = {}
+    for w in WORD.findall(question.lower()):
+        w = w.strip("-")
+        if len(w) > 1 and w not in STOPWORDS:
+            seen.setdefault(w, None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class DocRow:
+    id: int
+    path: str
+    kind: str
+    sha256: str | None
+    size: int | None
+    mtime: float | None
+    status: str
+    reason: str
+    n_pages: int
+    n_chunks: int
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    id: int
+    doc_id: int
+    path: str
+    page: int | None
+    page_label: str | None
+    start: int
+    end: int
+    text: str
+
+
+class Store:
+    """Owner of the library database connection. Call close() when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ---- roots -----------------------------------------------------------------------------
+    def add_root(self, path: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR IGNORE INTO roots VALUES (?, ?)", (path, time.time()))
+
+    def remove_root(self, path: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM roots WHERE path = ?", (path,))
+
+    def roots(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT path FROM roots ORDER BY path")]
+
+    # ---- documents -------------------------------------------------------------------------
+    def documents(self) -> list[DocRow]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, path, kind, sha256, size, mtime, status, reason, n_pages, n_chunks "
+                "FROM documents ORDER BY path"
+            ).fetchall()
+        return [DocRow(*r) for r in rows]
+
+    def document(self, path: str) -> DocRow | None:
+        with self._lock:
+            r = self._db.execute(
+                "SELECT id, path, kind, sha256, size, mtime, status, reason, n_pages, n_chunks "
+                "FROM documents WHERE path = ?", (path,)
+            ).fetchone()
+        return DocRow(*r) if r else None
+
+    def save_document(
+        self,
+        *,
+        path: str,
+        kind: str,
+        sha256: str,
+        size: int,
+        mtime: float,
+        status: str,
+        reason: str,
+        n_pages: int,
+        chunks: Sequence[Chunk],
+        page_failures: Iterable[tuple[int | None, str]] = (),
+    ) -> tuple[int, list[int]]:
+        """Replace a document's row, chunks and failures in one transaction; return new ids."""
+        with self._lock, self._db:
+            cur = self._db.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+            if cur:
+                doc_id = int(cur[0])
+                self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+                self._db.execute("DELETE FROM page_failures WHERE doc_id = ?", (doc_id,))
+                self._db.execute(
+                    "UPDATE documents SET kind=?, sha256=?, size=?, mtime=?, status=?, reason=?, "
+                    "n_pages=?, n_chunks=?, updated=? WHERE id=?",
+                    (kind, sha256, size, mtime, status, reason, n_pages, len(chunks),
+                     time.time(), doc_id),
+                )
+            else:
+                c = self._db.execute(
+                    "INSERT INTO documents (path, kind, sha256, size, mtime, status, reason, "
+                    "n_pages, n_chunks, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (path, kind, sha256, size, mtime, status, reason, n_pages, len(chunks),
+                     time.time()),
+                )
+                doc_id = int(c.lastrowid or 0)
+            ids: list[int] = []
+            for ch in chunks:
+                c = self._db.execute(
+                    'INSERT INTO chunks (doc_id, page, page_label, start, "end", text) '
+                    "VALUES (?,?,?,?,?,?)",
+                    (doc_id, ch.page, ch.page_label, ch.start, ch.end, ch.text),
+                )
+                ids.append(int(c.lastrowid or 0))
+            self._db.executemany(
+                "INSERT INTO page_failures VALUES (?,?,?)",
+                [(doc_id, p, r) for p, r in page_failures],
+            )
+        return doc_id, ids
+
+    def delete_document(self, path: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM documents WHERE path = ?", (path,))
+
+    def page_failures(self, path: str) -> list[tuple[int | None, str]]:
+        with self._lock:
+            return [
+                (r[0], r[1])
+                for r in self._db.execute(
+                    "SELECT f.page, f.reason FROM page_failures f JOIN documents d "
+                    "ON d.id = f.doc_id WHERE d.path = ? ORDER BY f.page", (path,)
+                )
+            ]
+
+    # ---- chunks ----------------------------------------------------------------------------
+    def chunk_ids(self) -> list[int]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def chunk_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
+        out: dict[int, ChunkRow] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = list(ids[i : i + 500])
+                q = ",".join("?" * len(part))
+                for r in self._db.execute(
+                    'SELECT c.id, c.doc_id, d.path, c.page, c.page_label, c.start, c."end", '
+                    f"c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({q})",
+                    part,
+                ):
+                    out[r[0]] = ChunkRow(*r)
+        return out
+
+    # ---- keyword search ----------------------------------------------------------------------
+    def keyword_search(self, question: str, k: int) -> list[tuple[int, float]]:
+        """BM25 over chunk text; returns (chunk_id, score) with higher = better."""
+        terms = query_terms(question)
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts) LIMIT ?",
+                (match, k),
+            ).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many chunks contain each term (porter-stemmed match)."""
+        out: dict[str, int] = {}
+        with self._lock:
+            for t in terms:
+                r = self._db.execute(
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{t}"',)
+                ).fetchone()
+                out[t] = int(r[0])
+        return out

@@ -1,0 +1,201 @@
+"""Small immutable value types shared by the core, the CLI and the UI (events from generators)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PageText:
+    """Text of one physical page (1-based) of a document; notes have page None."""
+
+    page: int | None
+    label: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage to embed: where it comes from and its character span in the page text."""
+
+    doc_id: int
+    page: int | None
+    page_label: str | None
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage."""
+
+    rank: int
+    chunk_id: int
+    path: str
+    page: int | None
+    page_label: str | None
+    score: float
+    text: str
+    dense_score: float | None = None
+    keyword_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file (or one page of it) that could not be indexed, with a reason a physician reads."""
+
+    path: str
+    reason: str
+    page: int | None = None
+
+
+# ---- events yielded by long-running generators -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress of a long job: `done` of `total` units (files or chunks), with a message."""
+
+    stage: str
+    done: int
+    total: int
+    message: str = ""
+    chunks_done: int = 0
+    chunks_total: int = 0
+
+
+@dataclass(frozen=True)
+class FileIndexed:
+    """A file finished indexing (status 'indexed', 'failed', 'partial' or 'unchanged')."""
+
+    path: str
+    status: str
+    pages: int = 0
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class IndexDone:
+    """Summary of one indexing run."""
+
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    failed: list[Failure]
+    chunks: int
+    seconds: float
+    cancelled: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["failed"] = [asdict(f) for f in self.failed]
+        return d
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Retrieval finished: the passages given to the model as numbered sources."""
+
+    hits: list[Hit]
+    retrieval_ms: float
+    supported: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of streamed answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Source [n] of an answer, pointing at a file and page."""
+
+    n: int
+    path: str
+    page: int | None
+    page_label: str | None
+    snippet: str
+    chunk_id: int
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Where an answer's time went."""
+
+    retrieval_ms: float
+    ttft_ms: float | None
+    prompt_tokens: int
+    prompt_tokens_per_s: float | None
+    completion_tokens: int
+    tokens_per_s: float | None
+    total_ms: float
+
+
+@dataclass(frozen=True)
+class MemorySample:
+    """Memory and CPU of this process and the machine at one moment (VRAM None: no GPU)."""
+
+    rss_mb: float
+    peak_rss_mb: float
+    sys_used_mb: float
+    sys_total_mb: float
+    cpu_percent: float
+    vram: list[tuple[str, float, float]] | None = None  # (gpu name, used MiB, total MiB)
+
+    @property
+    def vram_mb(self) -> float | None:
+        if not self.vram:
+            return None
+        return sum(used for _, used, _ in self.vram)
+
+
+@dataclass(frozen=True)
+class AnswerDone:
+    """The answer is complete (or was stopped / unsupported)."""
+
+    answer: str
+    citations: list[Citation]
+    supported: bool
+    timings: Timings
+    model_file: str
+    quant: str
+    embedder: str
+    precision: str
+    memory: MemorySample | None = None
+    stopped: bool = False
+    citation_mode: str = "model"
+    sources: list[Hit] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        mem = self.memory
+        return {
+            "answer": self.answer,
+            "citations": [
+                {"n": c.n, "path": c.path, "page": c.page, "page_label": c.page_label,
+                 "snippet": c.snippet, "chunk_id": c.chunk_id}
+                for c in self.citations
+            ],
+            "supported": self.supported,
+            "stopped": self.stopped,
+            "citation_mode": self.citation_mode,
+            "timings": asdict(self.timings),
+            "model": {"file": self.model_file, "quant": self.quant},
+            "embedder": {"name": self.embedder, "precision": self.precision},
+            "memory": {
+                "rss_mb": round(mem.rss_mb, 1) if mem else None,
+                "peak_rss_mb": round(mem.peak_rss_mb, 1) if mem else None,
+                "vram_mb": (round(mem.vram_mb, 1) if mem and mem.vram_mb is not None else None),
+            },
+        }
