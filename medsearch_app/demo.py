@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,10 +149,15 @@ def _blocks(markdown_text: str) -> Iterator[_Block]:
     yield from flush()
 
 
-def _heading(pdf: FPDF, level: int, text: str) -> None:
+def _heading_height(level: int) -> float:
     size, space = _HEADING_STYLE[level]
-    # Keep a heading together with at least a few lines of what follows it.
-    if pdf.get_y() + space + size * 0.5 + 4 * _LINE_H > pdf.page_break_trigger:
+    return space + size * 0.5 + 1.5
+
+
+def _heading(pdf: FPDF, level: int, text: str, reserve: float) -> None:
+    size, space = _HEADING_STYLE[level]
+    # Keep a heading on the same page as the start of what follows it.
+    if pdf.get_y() + _heading_height(level) + reserve > pdf.page_break_trigger:
         pdf.add_page()
     elif pdf.get_y() > pdf.t_margin + 1:
         pdf.ln(space)
@@ -211,9 +216,14 @@ def render_guideline_pdf(markdown_text: str, out: Path) -> None:
     pdf.add_page()
     pdf.set_font(_FONT, "", _BODY_PT)
 
-    for block in _blocks(markdown_text):
+    blocks = list(_blocks(markdown_text))
+    for i, block in enumerate(blocks):
         if block.kind == "heading":
-            _heading(pdf, block.level, block.text)
+            reserve = 4 * _LINE_H
+            following = blocks[i + 1] if i + 1 < len(blocks) else None
+            if following is not None and following.kind == "heading":
+                reserve += _heading_height(following.level)
+            _heading(pdf, block.level, block.text, reserve)
         elif block.kind == "bullet":
             _bullet(pdf, block.text)
         elif block.kind == "table":
@@ -227,9 +237,7 @@ def render_guideline_pdf(markdown_text: str, out: Path) -> None:
 
 def _write_atomic(dest: Path, write: Callable[[Path], None]) -> None:
     """Write via a temporary file in the same folder, then rename over ``dest``."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")  # umask-respecting mode
     try:
         write(tmp)
         os.replace(tmp, dest)

@@ -32,7 +32,8 @@ NOT_SUPPORTED = "Your documents do not support an answer to this question"
 REFUSAL = re.compile(r"sources do not (answer|contain)|not (mentioned|found) in the sources",
                      re.IGNORECASE)
 CITE = re.compile(r"\[(\d{1,2})\]")
-SENTENCE = re.compile(r"[^.!?\n]+[.!?]?(?:\s*\[\d{1,2}\])*", re.MULTILINE)
+# A sentence ends at . ! ? followed by whitespace (so "7.5 mg" stays whole) or at a line end.
+SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?:\s*\[\d{1,2}\])*(?=\s|$)|$)", re.MULTILINE)
 SOURCE_CHARS = 1200
 
 
@@ -56,7 +57,7 @@ def source_label(hit: Hit) -> str:
 def build_messages(question: str, hits: list[Hit]) -> list[dict[str, str]]:
     parts = [f"[{i}] ({source_label(h)})\n{_clean(h.text)[:SOURCE_CHARS]}"
              for i, h in enumerate(hits, 1)]
-    user = "Sources:\n\n" + "\n\n".join(parts) + f"\n\nQuestion: {question}\nAnswer:"
+    user = "Sources:\n\n" + "\n\n".join(parts) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -155,7 +156,7 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
     final, mode = (raw, "model") if refused else attribute(raw, hits)
     cits = [] if refused else citations_for(final, hits)
     yield AnswerDone(
-        answer=final, citations=cits, supported=not refused and bool(cits),
+        answer=final, citations=cits, supported=not refused and bool(raw),
         timings=Timings(
             retrieval_ms=res.elapsed_ms, ttft_ms=st.ttft_ms if st else None,
             prompt_tokens=st.prompt_tokens if st else 0,

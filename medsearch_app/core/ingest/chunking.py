@@ -45,6 +45,9 @@ def chunk_pages(
                     if text[toks[k][1] - 1 : toks[k][1]] in SENTENCE_END:
                         j = k + 1
                         break
+            # Never cut a word in two: word pieces of one word touch (no gap between them).
+            while j < len(toks) and toks[j][0] == toks[j - 1][1] and j - i < max_tokens + 8:
+                j += 1
             start, end = toks[i][0], toks[j - 1][1]
             piece = text[start:end]
             if piece.strip():
@@ -54,7 +57,10 @@ def chunk_pages(
                 )
             if j >= len(toks):
                 break
-            i = max(j - overlap, i + 1)
+            nxt = max(j - overlap, i + 1)
+            while nxt > i + 1 and toks[nxt][0] == toks[nxt - 1][1]:
+                nxt -= 1
+            i = nxt
     return out
 
 

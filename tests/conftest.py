@@ -1,0 +1,156 @@
+"""Shared fixtures: an isolated MEDSEARCH_HOME, one real embedder per session, the test corpus."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fixtures_pdf import Corpus, make_corpus  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _never_the_real_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Even a test that forgets `home` never writes to the user's real data folder."""
+    old = os.environ.get("MEDSEARCH_HOME")
+    os.environ["MEDSEARCH_HOME"] = str(tmp_path_factory.mktemp("default-home"))
+    yield
+    if old is None:
+        os.environ.pop("MEDSEARCH_HOME", None)
+    else:
+        os.environ["MEDSEARCH_HOME"] = old
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data home for one test (MEDSEARCH_HOME points at it)."""
+    h = tmp_path / "home"
+    h.mkdir()
+    monkeypatch.setenv("MEDSEARCH_HOME", str(h))
+    return h
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Iterator[Any]:
+    """The real all-MiniLM-L6-v2 fp32 embedder, loaded once (do not close it in a test)."""
+    from medsearch_app.core.embed import load_embedder
+
+    emb = load_embedder(None, "fp32", threads=2)
+    yield emb
+    emb.close()
+
+
+@pytest.fixture(scope="session")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """The generated corpus (PDFs and notes), written once per session. Treat as read-only."""
+    return make_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+def run_medsearch(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the `medsearch` command (python -m medsearch_app) with `home` as MEDSEARCH_HOME."""
+    env = dict(os.environ)
+    env["MEDSEARCH_HOME"] = str(home)
+    env.setdefault("OMP_NUM_THREADS", "2")
+    return subprocess.run([sys.executable, "-m", "medsearch_app", *args], env=env,
+                          capture_output=True, text=True, timeout=timeout, cwd=str(REPO))
+
+
+@pytest.fixture(scope="session")
+def medsearch() -> Callable[..., subprocess.CompletedProcess]:
+    """`medsearch(home, *args)` runs the CLI in a subprocess and returns the CompletedProcess."""
+    return run_medsearch
+
+
+@dataclass
+class Indexed:
+    """The corpus indexed once into its own library (read-only for tests)."""
+
+    lib: Any
+    home: Path
+    events: list[Any]
+    docs: Corpus
+
+    @property
+    def done(self) -> Any:
+        from medsearch_app.core.types import IndexDone
+
+        return next(e for e in self.events if isinstance(e, IndexDone))
+
+    def file_event(self, path: Path) -> Any:
+        from medsearch_app.core.types import FileIndexed
+
+        return next(e for e in self.events
+                    if isinstance(e, FileIndexed) and e.path == str(path.resolve()))
+
+    def chunks_of(self, path: Path) -> list[Any]:
+        rows = self.lib.store.chunks(self.lib.store.chunk_ids())
+        return sorted((r for r in rows.values() if r.path == str(path.resolve())),
+                      key=lambda r: (r.page or 0, r.start))
+
+
+@pytest.fixture(scope="session")
+def indexed(tmp_path_factory: pytest.TempPathFactory, embedder: Any, docs: Corpus
+            ) -> Iterator[Indexed]:
+    """Library over the whole generated corpus (good and bad files), indexed once."""
+    from medsearch_app.core.library import Library
+
+    h = tmp_path_factory.mktemp("indexed-home")
+    lib = Library(h, embedder)
+    events = list(lib.index_paths([docs.folder]))
+    yield Indexed(lib, h, events, docs)
+    lib.close()
+
+
+class HashEmbedder:
+    """A cheap stand-in embedder: deterministic bag-of-words vectors, real tokenizer offsets.
+
+    For tests about ingestion bookkeeping, where the cost of real embeddings buys nothing.
+    """
+
+    name = "hash-test"
+    dim = 32
+    max_tokens = 256
+
+    def __init__(self, real: Any) -> None:
+        from medsearch_app.core.embed import Precision
+
+        self.precision = Precision.FP32
+        self._real = real
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.precision.value}"
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        return self._real.token_offsets(text)
+
+    def embed_batch(self, texts: Any) -> Any:
+        import zlib
+
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i, zlib.crc32(w.encode()) % self.dim] += 1.0
+            out[i, 0] += 1e-3
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def hash_embedder(embedder: Any) -> HashEmbedder:
+    return HashEmbedder(embedder)
