@@ -193,6 +193,37 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+LADDER_DEFAULT = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K"]
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    from .core.models import default_model_path, models_dir
+    from .core.quantize import QuantDone, QuantProgress, build_ladder
+
+    if args.source == "default":
+        src, out = default_model_path(), Path(args.out) if args.out else models_dir()
+    else:
+        src = Path(args.source).expanduser()
+        if not src.is_file():
+            raise UserError(f"model file not found: {src}")
+        out = Path(args.out) if args.out else src.parent
+    done: QuantDone | None = None
+    for ev in build_ladder(src, args.levels.split(","), out, force=args.force):
+        if isinstance(ev, QuantProgress) and not args.json:
+            print(f"[{ev.done}/{ev.total}] {ev.message}", file=sys.stderr)
+        elif isinstance(ev, QuantDone):
+            done = ev
+    assert done is not None
+    for w in done.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    payload = {"built": [str(p) for p in done.built], "skipped": [str(p) for p in done.skipped],
+               "warnings": done.warnings, "error": done.error, "seconds": done.seconds}
+    _emit(args, payload, "\n".join(f"built {p}" for p in done.built) or "nothing built")
+    if done.error:
+        raise UserError(done.error)
+    return EXIT_OK
+
+
 def cmd_selftest(args: argparse.Namespace) -> int:
     from .core.selftest import run_selftest
 
@@ -231,6 +262,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     report = run_eval(pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
                       pdfs=Path(args.pdfs) if args.pdfs else None,
                       modes=args.modes.split(","), precision=args.precision, limit=args.limit,
+                      weights=[float(w) for w in args.weights.split(",") if w] or None,
                       log=lambda m: print(m, file=sys.stderr))
     _emit(args, report, json.dumps(report, indent=2))
     return EXIT_OK
@@ -282,6 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("models", "list the GGUF models found")
     sp.set_defaults(func=cmd_models)
 
+    sp = add("quantize", "build quant levels of a GGUF model with llama.cpp's quantizer")
+    sp.add_argument("source", help="a GGUF file, or 'default' for the shipped model")
+    sp.add_argument("--levels", default=",".join(LADDER_DEFAULT),
+                    help="comma-separated levels (default: %(default)s)")
+    sp.add_argument("--out", help="output folder (default: next to the source; the app's "
+                    "models folder for the default model)")
+    sp.add_argument("--force", action="store_true", help="rebuild levels that exist")
+    sp.set_defaults(func=cmd_quantize)
+
     sp = add("selftest", "check every part on this machine")
     sp.set_defaults(func=cmd_selftest)
 
@@ -294,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--modes", default="dense,keyword,hybrid")
     sp.add_argument("--precision", default="fp32")
     sp.add_argument("--limit", type=int, default=0, help="use only the first N questions")
+    sp.add_argument("--weights", default="", metavar="A,B,...",
+                    help="hybrid dense weights to compare (default: the built-in weight)")
     sp.set_defaults(func=cmd_eval)
     return p
 

@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from . import metrics
 from .embed import Embedder, Precision, load_embedder
 from .library import Library
-from .llm import LlmRuntime
+from .llm import LlmRuntime, NotEnoughMemory
 from .models import resolve_model
 from .rag import AskOptions, answer
 from .search import Mode, Retriever
 from .settings import Settings, data_home, effective_threads
 from .types import AnswerDone, Retrieved, Token
+
+
+@dataclass(frozen=True)
+class SwitchReport:
+    """What a quant-level switch did: the levels and the memory released and taken."""
+
+    old_quant: str | None
+    quant: str
+    file: str
+    size_bytes: int
+    released_mb: float
+    taken_mb: float
+    rss_mb: float
 
 
 class Engine:
@@ -82,6 +97,47 @@ class Engine:
         """Generator of Retrieved, Token..., AnswerDone for one question."""
         return answer(question, retriever=self.retriever, llm=self.llm,
                       options=options or self.ask_options(), cancel=cancel)
+
+    def switch_model(self, path: Path) -> SwitchReport:
+        """Close the loaded model and load another (call on the model's owner thread).
+
+        The new file's memory need is checked before the old model is closed, so a level that
+        will not fit is refused and the current one keeps answering."""
+        with self._lock:
+            new = LlmRuntime(path, n_ctx=self.settings.context_size,
+                             n_threads=effective_threads(self.settings),
+                             n_gpu_layers=self.settings.gpu_layers)
+            held = self._llm.path.stat().st_size if self._llm and self._llm.loaded else 0
+            need, avail = new.estimate()
+            if need > avail + held:
+                raise NotEnoughMemory(
+                    f"{path.name} needs about {need / 2**30:.2f} GiB but only "
+                    f"{(avail + held) / 2**30:.2f} GiB would be free; choose a smaller level")
+            before = metrics.sample(with_vram=False).rss_mb
+            old = self._llm.quant if self._llm else None
+            self.close_llm()
+            after_close = metrics.sample(with_vram=False).rss_mb
+            new.load()
+            self._llm = new
+            self._model_arg, self._quant_arg = str(path), None
+            self.settings.model_path = str(path)
+            after = metrics.sample(with_vram=False).rss_mb
+            return SwitchReport(old_quant=old, quant=new.quant, file=path.name,
+                                size_bytes=path.stat().st_size,
+                                released_mb=round(before - after_close, 1),
+                                taken_mb=round(after - after_close, 1), rss_mb=round(after, 1))
+
+    def replace_library(self, embedder: Embedder, library: Library) -> None:
+        """Swap in a library opened with another embedder precision; closes the old one."""
+        with self._lock:
+            old_lib, old_emb = self._library, self._embedder
+            self._embedder, self._library = embedder, library
+            self.precision = embedder.precision
+            self.settings.precision = embedder.precision.value
+        if old_lib is not None:
+            old_lib.close()
+        if old_emb is not None:
+            old_emb.close()
 
     def close_llm(self) -> None:
         with self._lock:

@@ -247,6 +247,10 @@ class Library:
                 fut.cancel()
         if cancelled or pending:
             cancelled = True
+        # Re-indexed documents replaced their chunks: drop the old chunks' vectors now, not at
+        # the next run (they would fill dense results with ids that no longer exist).
+        _, stale = self.pending_ids()
+        self.index.delete(stale)
         self.index.save()
         yield IndexDone(added=added, updated=updated, removed=removed, unchanged=unchanged,
                         failed=failed, chunks=chunks_total,

@@ -114,12 +114,16 @@ class LlmRuntime:
         except ModelLoadError:
             return "unknown"
 
-    def check_fits(self) -> tuple[int, int]:
-        """(bytes needed, bytes available); raises NotEnoughMemory if it will not fit."""
+    def estimate(self) -> tuple[int, int]:
+        """(bytes this model needs with its context, bytes of RAM available now)."""
         info = self._read_info()
         n_ctx = min(self.n_ctx, info.context_length or self.n_ctx)
-        need = estimate_memory_bytes(info, n_ctx)
-        avail = int(psutil.virtual_memory().available)
+        return estimate_memory_bytes(info, n_ctx), int(psutil.virtual_memory().available)
+
+    def check_fits(self) -> tuple[int, int]:
+        """(bytes needed, bytes available); raises NotEnoughMemory if it will not fit."""
+        need, avail = self.estimate()
+        n_ctx = min(self.n_ctx, self._read_info().context_length or self.n_ctx)
         if self.n_gpu_layers == 0 and need > avail:
             raise NotEnoughMemory(
                 f"{self.path.name} needs about {need / 2**30:.1f} GiB (weights + context of "
@@ -222,10 +226,13 @@ class LlmRuntime:
             )
             try:
                 for part in gen:
-                    text = part["choices"][0]["text"]
-                    n_out += 1
-                    if t_first is None:
-                        t_first = time.perf_counter()
+                    choice = part["choices"][0]
+                    text = choice["text"]
+                    # The stream ends with an empty chunk carrying finish_reason: not a token.
+                    if choice.get("finish_reason") is None:
+                        n_out += 1
+                        if t_first is None:
+                            t_first = time.perf_counter()
                     if text:
                         yield text
                     if cancel.is_set():

@@ -24,15 +24,30 @@ from PySide6.QtGui import (
     QPdfWriter,
     QTextDocument,
 )
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
 
-from ..core.engine import Engine
+from ..core.embed import load_embedder
+from ..core.engine import Engine, SwitchReport
 from ..core.gguf import read_gguf
+from ..core.library import Library
+from ..core.models import default_model_path, discover, model_folders, models_dir
+from ..core.quantize import LADDER, QuantDone, QuantProgress, build_ladder
 from ..core.settings import Settings, data_home
 from ..core.types import AnswerDone, IndexDone, Progress
 from .widgets.ask_panel import QA, AskPanel, source_title
+from .widgets.gauges import Gauges
 from .widgets.library_panel import LibraryPanel
 from .widgets.pdf_viewer import SourceViewer
+from .widgets.settings_panel import SettingsPanel
 from .workers import GeneratorWorker, ModelOwner
 
 log = logging.getLogger(__name__)
@@ -43,6 +58,13 @@ class Ready:
 
     def __init__(self, title: str, problem: str | None) -> None:
         self.title, self.problem = title, problem
+
+
+class LibrarySwap:
+    """A library opened with another embedder precision is ready to take over."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
 
 
 class MainWindow(QMainWindow):
@@ -56,11 +78,25 @@ class MainWindow(QMainWindow):
         self.library_panel = LibraryPanel()
         self.ask_panel = AskPanel()
         self.viewer = SourceViewer()
+        self.settings_panel = SettingsPanel(self.settings)
+        self.gauges = Gauges()
+        quant = QWidget()
+        ql = QHBoxLayout(quant)
+        ql.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.settings_panel)
+        ql.addWidget(scroll, 5)
+        ql.addWidget(self.gauges, 6)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.viewer, "Source")
+        self.tabs.addTab(quant, "Quantization && gauges")
+        self.tabs.currentChanged.connect(self._tab_changed)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.library_panel)
         split.addWidget(self.ask_panel)
-        split.addWidget(self.viewer)
-        split.setSizes([330, 560, 510])
+        split.addWidget(self.tabs)
+        split.setSizes([270, 500, 730])
         self.setCentralWidget(split)
         self.model_label = QLabel("")
         self.statusBar().addPermanentWidget(self.model_label)
@@ -91,6 +127,18 @@ class MainWindow(QMainWindow):
         ap.export_requested.connect(self.export_dialog)
         ap.set_busy(False)
         ap.ask_button.setEnabled(False)
+        sp = self.settings_panel
+        sp.switch_level_requested.connect(self.switch_level)
+        sp.build_ladder_requested.connect(self.build_ladder)
+        sp.cancel_build_requested.connect(self._cancel_build)
+        sp.precision_requested.connect(self.switch_precision)
+        sp.settings_changed.connect(self.settings.save)
+        sp.models_folder_added.connect(self._add_models_folder)
+        self._build_worker: GeneratorWorker | None = None
+        self._precision_worker: GeneratorWorker | None = None
+        self._pending_swap: Library | None = None
+        self._ladder_offered = False
+        self.switches: list[SwitchReport] = []
         self._build_menu()
         self.statusBar().showMessage("Opening your library…")
         self._start_startup()
@@ -150,6 +198,8 @@ class MainWindow(QMainWindow):
                                  f"({emb.precision.value})")
         self.ask_panel.ask_button.setEnabled(True)
         self.refresh_documents()
+        self.refresh_models()
+        self.gauges.set_level(ev.title)
         lib = self.engine.library
         if ev.problem:
             self.statusBar().showMessage(f"Rebuilding the search index: {ev.problem}")
@@ -284,6 +334,11 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_model_event(self, job: int, ev: object) -> None:
+        if isinstance(ev, SwitchReport):
+            self._on_switched(ev)
+            return
+        if isinstance(ev, AnswerDone):
+            self.gauges.on_answer(ev)
         if job == self._ask_job:
             self.ask_panel.on_event(ev)
             if isinstance(ev, AnswerDone):
@@ -292,6 +347,10 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def _on_model_failed(self, job: int, msg: str) -> None:
+        if job == getattr(self, "_switch_job", None):
+            self.statusBar().showMessage(f"Could not switch level: {msg}")
+            self.refresh_models()
+            return
         if job == self._ask_job:
             self.ask_panel.fail(msg)
             self.statusBar().showMessage(f"Could not answer: {msg}")
@@ -301,6 +360,7 @@ class MainWindow(QMainWindow):
         if job == self._ask_job:
             self._ask_job = None
             self.ask_panel.set_busy(False)
+            self._apply_swap()
 
     def open_citation(self, hit: Any) -> None:
         err = self.viewer.show_hit(hit)
@@ -308,6 +368,166 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(err)
         else:
             self.statusBar().showMessage(f"Opened {source_title(hit)}", 4000)
+
+    # ---- quantization levels ------------------------------------------------------------------
+    def current_model_path(self) -> Path | None:
+        try:
+            return self.engine.model_path().resolve()
+        except Exception:
+            return None
+
+    def refresh_models(self) -> None:
+        files, bad = discover(model_folders(self.settings))
+        self.settings_panel.set_models(files, self.current_model_path())
+        if bad:
+            self.statusBar().showMessage(
+                f"{len(bad)} model file(s) unreadable: {bad[0][0].name}: {bad[0][1]}")
+
+    @Slot(int)
+    def _tab_changed(self, index: int) -> None:
+        # The default model's family gets its levels the first time the panel is opened.
+        if index != 1 or self._ladder_offered or not self.ready:
+            return
+        self._ladder_offered = True
+        try:
+            default = default_model_path().resolve()
+        except Exception:
+            return
+        if self.current_model_path() == default and self.settings_panel.levels.count() <= 1:
+            self.build_ladder()
+
+    def build_ladder(self) -> None:
+        if self._build_worker is not None and self._build_worker.running:
+            return
+        src = self.current_model_path()
+        if src is None:
+            self.statusBar().showMessage("No model is configured to build levels from")
+            return
+        try:
+            out = models_dir() if src == default_model_path().resolve() else src.parent
+        except Exception:
+            out = src.parent
+        w = GeneratorWorker(lambda cancel: build_ladder(src, LADDER, out, cancel=cancel), self)
+        w.yielded.connect(self._on_build_event)
+        w.failed.connect(lambda m: self.settings_panel.build_label.setText(f"Failed: {m}"))
+        w.finished.connect(lambda: self.settings_panel.set_building(False))
+        self._build_worker = w
+        self.settings_panel.set_building(True)
+        self.settings_panel.build_progress.setRange(0, len(LADDER) + 1)
+        self.settings_panel.build_progress.setValue(0)
+        w.start()
+
+    def _cancel_build(self) -> None:
+        if self._build_worker is not None:
+            self._build_worker.cancel()
+
+    @Slot(object)
+    def _on_build_event(self, ev: object) -> None:
+        sp = self.settings_panel
+        if isinstance(ev, QuantProgress):
+            sp.build_progress.setRange(0, ev.total)
+            sp.build_progress.setValue(ev.done)
+            sp.build_label.setText(f"{ev.done}/{ev.total}: {ev.message}")
+        elif isinstance(ev, QuantDone):
+            msg = ("Cancelled" if ev.cancelled else ev.error or
+                   f"Built {len(ev.built)} level(s) in {ev.seconds:.0f} s")
+            if ev.warnings:
+                msg += "<br><i>Note: " + html.escape(ev.warnings[0]) + "</i>"
+            sp.build_label.setText(msg)
+            self.refresh_models()
+
+    def switch_level(self, path: Path) -> None:
+        """Stop any answer, close the loaded model, load `path` on the model thread."""
+        if self._ask_job is not None:
+            self.owner.cancel(self._ask_job)
+        self.statusBar().showMessage(f"Loading {path.name}…")
+        self.settings_panel.apply_level.setEnabled(False)
+        eng = self.engine
+
+        def job(_cancel: threading.Event) -> Iterator[Any]:
+            yield eng.switch_model(path)
+
+        self._switch_job = self.owner.submit(job)
+
+    def _on_switched(self, rep: SwitchReport) -> None:
+        self.switches.append(rep)
+        self.settings.save()
+        name = self.model_title.split(" (")[0] if getattr(self, "model_title", "") else ""
+        try:
+            name = read_gguf(Path(self.engine.model_path())).name
+        except Exception:
+            pass
+        self.model_title = f"{name} ({rep.quant})"
+        self.setWindowTitle(f"MedSearch — {self.model_title}")
+        emb = self.engine.embedder
+        self.model_label.setText(f"Model: {self.model_title} · Embedder: {emb.name} "
+                                 f"({emb.precision.value})")
+        self.gauges.mark_level_change(f"{rep.quant} · {rep.size_bytes / 2**20:.0f} MiB file")
+        self.statusBar().showMessage(
+            f"Switched {rep.old_quant or 'none'} → {rep.quant}: released {rep.released_mb:.0f} "
+            f"MiB, took {rep.taken_mb:.0f} MiB (RSS now {rep.rss_mb:.0f} MiB)")
+        self.refresh_models()
+
+    def _add_models_folder(self, folder: str) -> None:
+        if folder not in self.settings.models_folders:
+            self.settings.models_folders.append(folder)
+            self.settings.save()
+        self.refresh_models()
+
+    # ---- embedder precision ----------------------------------------------------------------
+    def switch_precision(self, precision: str) -> None:
+        if precision == self.engine.precision.value:
+            return
+        if self._index_worker is not None and self._index_worker.running:
+            self.statusBar().showMessage("Wait for indexing to finish before switching precision")
+            self.settings_panel.precision.setCurrentText(self.engine.precision.value)
+            return
+        home = data_home()
+        threads = self.engine.settings.threads or None
+        path = self.settings.embedder_path or None
+
+        def job(cancel: threading.Event) -> Iterator[Any]:
+            emb = load_embedder(path, precision, threads=threads)
+            lib = Library(home, emb)
+            yield from lib.reconcile(cancel)  # builds this precision's index if it has none
+            if cancel.is_set():
+                lib.close()
+                return
+            yield LibrarySwap(lib)
+
+        w = GeneratorWorker(job, self)
+        bar = self.settings_panel.precision_progress
+        bar.setVisible(True)
+        bar.setRange(0, 0)
+        w.yielded.connect(self._on_precision_event)
+        w.failed.connect(lambda m: self.statusBar().showMessage(f"Precision switch failed: {m}"))
+        w.finished.connect(lambda: bar.setVisible(False))
+        self._precision_worker = w
+        self.statusBar().showMessage(f"Preparing the {precision} index (the current one keeps "
+                                     "answering)…")
+        w.start()
+
+    @Slot(object)
+    def _on_precision_event(self, ev: object) -> None:
+        bar = self.settings_panel.precision_progress
+        if isinstance(ev, Progress) and ev.chunks_total:
+            bar.setRange(0, ev.chunks_total)
+            bar.setValue(ev.chunks_done)
+        elif isinstance(ev, LibrarySwap):
+            self._pending_swap = ev.library
+            self._apply_swap()
+
+    def _apply_swap(self) -> None:
+        if self._pending_swap is None or self._ask_job is not None:
+            return  # swapped when the answer in flight finishes
+        lib, self._pending_swap = self._pending_swap, None
+        self.engine.replace_library(lib.embedder, lib)
+        self.settings.save()
+        emb = lib.embedder
+        self.model_label.setText(f"Model: {getattr(self, 'model_title', '')} · Embedder: "
+                                 f"{emb.name} ({emb.precision.value})")
+        self.statusBar().showMessage(f"Embedder precision is now {emb.precision.value}")
+        self.refresh_documents()
 
     # ---- export -----------------------------------------------------------------------------
     def export_dialog(self, kind: str) -> None:
@@ -341,9 +561,11 @@ class MainWindow(QMainWindow):
         if getattr(self, "_closed", False):
             return
         self._closed = True
-        if self._index_worker is not None and self._index_worker.running:
-            self._index_worker.cancel()
-            self._index_worker.wait(60000)
+        self.gauges.timer.stop()
+        for w in (self._index_worker, self._build_worker, self._precision_worker):
+            if w is not None and w.running:
+                w.cancel()
+                w.wait(60000)
         self.owner.cancel()
         done = threading.Event()
 
