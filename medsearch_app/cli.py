@@ -80,7 +80,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _read_queries(path: Path) -> list[str]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").split("\n")
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from exc
     out = []
@@ -263,6 +263,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                       pdfs=Path(args.pdfs) if args.pdfs else None,
                       modes=args.modes.split(","), precision=args.precision, limit=args.limit,
                       weights=[float(w) for w in args.weights.split(",") if w] or None,
+                      work=Path(args.work) if args.work else None,
                       log=lambda m: print(m, file=sys.stderr))
     _emit(args, report, json.dumps(report, indent=2))
     return EXIT_OK
@@ -337,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=0, help="use only the first N questions")
     sp.add_argument("--weights", default="", metavar="A,B,...",
                     help="hybrid dense weights to compare (default: the built-in weight)")
+    sp.add_argument("--work", metavar="DIR", help="keep the evaluation libraries here so a "
+                    "re-run does not re-embed")
     sp.set_defaults(func=cmd_eval)
     return p
 

@@ -49,9 +49,11 @@ def eval_pubmedqa(lib: Library, folder: Path, modes: list[str], *, limit: int, l
     with (folder / "corpus.jsonl").open(encoding="utf-8") as f:
         for line in f:
             rec = json.loads(line)
-            (work / f"{rec['id']}.txt").write_text(rec["text"], encoding="utf-8")
+            f_out = work / f"{rec['id']}.txt"
+            if not f_out.exists():
+                f_out.write_text(rec["text"], encoding="utf-8")
     done = _index(lib, work, log)
-    queries = [json.loads(x) for x in (folder / "queries.jsonl").read_text("utf-8").splitlines()
+    queries = [json.loads(x) for x in (folder / "queries.jsonl").read_text("utf-8").split("\n")
                if x.strip()]
     if limit:
         queries = queries[:limit]
@@ -89,7 +91,7 @@ def eval_pdfs(lib: Library, folder: Path, modes: list[str], *, log: Log,
     done = _index(lib, folder, log)
     qs = []
     for qfile in sorted(folder.rglob("questions.jsonl")):
-        for line in qfile.read_text("utf-8").splitlines():
+        for line in qfile.read_text("utf-8").split("\n"):
             if line.strip():
                 rec = json.loads(line)
                 if rec.get("key_passage_pages"):
@@ -115,7 +117,7 @@ def eval_pdfs(lib: Library, folder: Path, modes: list[str], *, log: Log,
 
 def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], precision: str,
              limit: int = 0, log: Log = print, weights: list[float] | None = None,
-             ) -> dict[str, Any]:
+             work: Path | None = None) -> dict[str, Any]:
     """Evaluate retrieval per mode (and per hybrid weight) in a throwaway library."""
     from .search import DENSE_WEIGHT
 
@@ -126,9 +128,11 @@ def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], prec
     report: dict[str, Any] = {"precision": precision}
     emb = load_embedder(None, precision)
     report["embedder"] = emb.name
-    with tempfile.TemporaryDirectory(prefix="medsearch-eval-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="medsearch-eval-") as tmp_s:
+        # A kept work folder makes re-runs incremental (unchanged files are not re-embedded).
+        tmp = str(work / precision) if work else tmp_s
         if pubmedqa:
-            (Path(tmp) / "pubmedqa").mkdir()
+            (Path(tmp) / "pubmedqa").mkdir(parents=True, exist_ok=True)
             lib = Library(Path(tmp) / "pubmedqa", emb)
             try:
                 report["pubmedqa"] = eval_pubmedqa(lib, pubmedqa, modes, limit=limit, log=log,
@@ -136,7 +140,7 @@ def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], prec
             finally:
                 lib.close()
         if pdfs:
-            (Path(tmp) / "pdfs").mkdir()
+            (Path(tmp) / "pdfs").mkdir(parents=True, exist_ok=True)
             lib = Library(Path(tmp) / "pdfs", emb)
             try:
                 report["pdfs"] = eval_pdfs(lib, pdfs, modes, log=log, weights=weights)

@@ -1,0 +1,323 @@
+"""The main window driven through its real flows with the real default models (offscreen Qt).
+
+One window (module fixture `ui`, its own MEDSEARCH_HOME) serves every test, in file order:
+first run on the demo library, adding a folder with a corrupt PDF, a streamed cited answer and
+its citations, Stop, an unsupported question, export, and GUI responsiveness under load.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QUrl
+from ui_support import (
+    ANSWER_TIMEOUT_S,
+    INDEX_TIMEOUT_S,
+    KAWASAKI,
+    STARTUP_TIMEOUT_S,
+    GapMeter,
+    UiSession,
+    write_garbage_pdf,
+    write_notes,
+    write_topic_pdf,
+)
+
+from medsearch_app.core.types import AnswerDone, Retrieved, Token
+
+pytestmark = pytest.mark.gui
+
+CURB_QUESTION = "What does a CURB-65 score of 3 mean?"
+# The default model answers this one at length (it fills 300 tokens).
+LONG_QUESTION = ("Explain in detail, step by step, the whole guideline for community-acquired "
+                 "pneumonia: severity scoring, antibiotics for each severity, oxygen targets, "
+                 "investigations, duration of treatment and follow-up.")
+UNSUPPORTED_QUESTION = "What is the recommended dose of natalizumab for multiple sclerosis?"
+STALL_LIMIT_MS = 250.0  # lenient for noisy CI machines; bench/gui_stall.py has the 100 ms target
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _answer_events(ui: UiSession, job: int) -> tuple[list[Any], AnswerDone]:
+    evs = ui.events.of(job)
+    done = [e for e in evs if isinstance(e, AnswerDone)]
+    assert len(done) == 1, f"expected one AnswerDone, got {[type(e).__name__ for e in evs]}"
+    return evs, done[0]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.replace("\u2029", " ").split())
+
+
+# ---- 1. first run ------------------------------------------------------------------------------
+
+def test_first_run_indexes_the_demo_library(ui: UiSession, qtbot: Any) -> None:
+    win = ui.win
+    qtbot.waitUntil(ui.index_idle, timeout=_ms(STARTUP_TIMEOUT_S + INDEX_TIMEOUT_S))
+    assert win.ready
+    assert "Q4_1" in win.windowTitle()
+    assert win.ask_panel.ask_button.isEnabled()
+
+    done = win.last_index
+    assert not done.cancelled
+    assert done.failed == []
+    assert done.added == 5 and done.chunks > 0
+
+    from medsearch_app.demo import resources_dir
+
+    demo = ui.home / "demo"
+    note_names = sorted(p.name for p in (resources_dir() / "demo" / "notes").iterdir()
+                        if p.is_file() and not p.name.startswith("."))
+    assert len(note_names) == 4
+    expected = [demo / "guideline.pdf", *(demo / "notes" / n for n in note_names)]
+    tree = win.library_panel.tree
+    listed = sorted(tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount()))
+    assert listed == sorted(p.name for p in expected)
+    for p in expected:
+        assert win.library_panel.document_status(str(p.resolve())) == "Indexed", p.name
+    assert f"5 documents, {done.chunks} passages" in win.library_panel.summary.text()
+
+    # The progress bar moved through the passages and ended full, then hid.
+    passage_steps = [(v, m) for v, m in ui.progress_values if m > 1]
+    assert passage_steps, f"no passage progress seen: {ui.progress_values}"
+    assert passage_steps[-1][0] == passage_steps[-1][1], passage_steps
+    bar = win.library_panel.progress
+    assert bar.value() == bar.maximum()
+    assert bar.isHidden() and win.library_panel.cancel.isHidden()
+    assert win.statusBar().currentMessage().startswith("Library up to date")
+
+
+# ---- 2. adding a folder with a corrupt PDF -----------------------------------------------------
+
+def test_add_folder_with_corrupt_pdf(ready_ui: UiSession, qtbot: Any, tmp_path: Path) -> None:
+    win = ready_ui.win
+    folder = tmp_path / "added"
+    good = write_topic_pdf(folder / "kawasaki_disease.pdf", "Kawasaki disease", KAWASAKI)
+    bad = write_garbage_pdf(folder / "corrupt.pdf")
+    before = win.last_index
+    win.add_paths([folder])
+    assert win._index_worker.running
+    qtbot.waitUntil(lambda: win.last_index is not before and ready_ui.index_idle(),
+                    timeout=_ms(INDEX_TIMEOUT_S))
+
+    done = win.last_index
+    assert done.added == 1 and not done.cancelled
+    assert [f.path for f in done.failed] == [str(bad.resolve())]
+
+    panel = win.library_panel
+    assert panel.document_status(str(good.resolve())) == "Indexed"
+    status = panel.document_status(str(bad.resolve()))
+    assert status is not None and status.startswith("Failed"), status
+    reason = status.removeprefix("Failed").lstrip(": ").strip()
+    # A readable reason a physician understands: words, one line, no traceback.
+    assert len(reason) >= 10 and "\n" not in reason and "Traceback" not in reason, reason
+    assert re.search(r"[A-Za-z]{4,}", reason), reason
+    assert "could not be indexed" in panel.summary.text()
+    assert "1 could not be indexed" in win.statusBar().currentMessage()
+
+
+# ---- 3. a streamed, cited answer -----------------------------------------------------------------
+
+def test_ask_streams_tokens_and_citations_open_the_pdf_page(ready_ui: UiSession,
+                                                          qtbot: Any) -> None:
+    win, panel = ready_ui.win, ready_ui.win.ask_panel
+    win.ask(CURB_QUESTION)
+    job = win._ask_job
+    assert job is not None
+    assert panel.stop_button.isEnabled() and not panel.ask_button.isEnabled()
+    qtbot.waitUntil(lambda: win._ask_job is None, timeout=_ms(ANSWER_TIMEOUT_S))
+
+    evs, done = _answer_events(ready_ui, job)
+    assert isinstance(evs[0], Retrieved) and evs[-1] is done
+    tokens = [e for e in evs if isinstance(e, Token)]
+    assert len(tokens) > 1, "the answer did not stream"
+    assert done.supported and not done.stopped
+
+    qa = panel.current
+    assert qa is not None and qa.question == CURB_QUESTION and qa.done is done
+    assert panel.answer.toPlainText().strip()
+    assert qa.sources, "no sources shown"
+    assert panel.sources.toPlainText().count("[1]") >= 1
+    if done.citations:
+        assert "cite:" in panel.answer.toHtml()
+    assert panel.ask_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert panel.export_md.isEnabled() and panel.export_pdf.isEnabled()
+
+    # Clicking [n] (the anchor path of the answer and sources panes) opens the PDF at its page.
+    n = next((i for i, h in enumerate(qa.sources, 1) if h.path.lower().endswith(".pdf")), None)
+    assert n is not None, f"no PDF among the sources: {[h.path for h in qa.sources]}"
+    hit = qa.sources[n - 1]
+    clicked: list[Any] = []
+    panel.citation_clicked.connect(clicked.append)
+    try:
+        panel._anchor(QUrl(f"cite:{n}"))
+    finally:
+        panel.citation_clicked.disconnect(clicked.append)
+    assert clicked == [hit]
+    viewer = win.viewer
+    assert viewer.stack.currentWidget() is viewer.pdf
+    assert viewer.current_path == hit.path
+    assert hit.page is not None and viewer.current_page == hit.page
+    assert viewer.doc.pageCount() >= hit.page
+    assert viewer.pdf.pageNavigator().currentPage() == hit.page - 1
+    assert f"page {hit.page}" in viewer.title.text()
+    assert win.statusBar().currentMessage().startswith("Opened ")
+
+    # A link past the last source does nothing.
+    panel._anchor(QUrl(f"cite:{len(qa.sources) + 1}"))
+    assert viewer.current_path == hit.path
+
+
+def test_note_citation_opens_the_note_with_the_passage_marked(ready_ui: UiSession) -> None:
+    win = ready_ui.win
+    hits = [h for qa in win.ask_panel.qas for h in qa.sources]
+    note = next((h for h in hits if h.page is None), None)
+    if note is None:  # retrieval for the earlier question found PDF pages only
+        res = win.engine.retriever.search(
+            "pneumonia admission note CURB-65 amoxicillin clarithromycin", k=10)
+        note = next((h for h in res.hits if h.page is None), None)
+    assert note is not None, "no note passage found"
+    win.open_citation(note)
+    viewer = win.viewer
+    assert viewer.stack.currentWidget() is viewer.note
+    assert viewer.current_path == note.path and viewer.current_page is None
+    sels = viewer.note.extraSelections()
+    assert sels and sels[0].cursor.hasSelection()
+    marked = _squash(sels[0].cursor.selectedText())
+    assert marked.startswith(_squash(note.text)[:40]), (marked[:80], note.text[:80])
+    assert viewer.note.toPlainText().strip()
+
+
+# ---- 4. Stop -------------------------------------------------------------------------------------
+
+def test_stop_ends_the_answer_between_tokens(ready_ui: UiSession, qtbot: Any) -> None:
+    win, panel = ready_ui.win, ready_ui.win.ask_panel
+    settings = win.engine.settings
+    old = settings.max_tokens
+    settings.max_tokens = 400
+    seen: list[str] = []
+    stop_enabled: list[bool] = []
+
+    def on_event(job: int, ev: object) -> None:
+        if job == win._ask_job and isinstance(ev, Token):
+            seen.append(ev.text)
+            if len(seen) == 3:
+                stop_enabled.append(panel.stop_button.isEnabled())
+                panel.stop_button.click()  # -> stop_requested -> MainWindow.stop()
+
+    win.owner.yielded.connect(on_event)
+    try:
+        win.ask(LONG_QUESTION)
+        job = win._ask_job
+        assert job is not None
+        qtbot.waitUntil(lambda: win._ask_job is None, timeout=_ms(ANSWER_TIMEOUT_S))
+    finally:
+        win.owner.yielded.disconnect(on_event)
+        settings.max_tokens = old
+
+    assert stop_enabled == [True]
+    _, done = _answer_events(ready_ui, job)
+    assert done.stopped
+    assert done.timings.completion_tokens <= 6, done.timings
+    assert not panel.stop_button.isEnabled()
+    assert panel.ask_button.isEnabled()
+    assert "stopped" in panel.state.text()
+    assert win.statusBar().currentMessage() == "Answer stopped"
+
+
+# ---- 5. unsupported question -------------------------------------------------------------------
+
+def test_unsupported_question_is_refused_without_generation(ready_ui: UiSession) -> None:
+    panel = ready_ui.win.ask_panel
+    job = ready_ui.ask_and_wait(UNSUPPORTED_QUESTION)
+    evs, done = _answer_events(ready_ui, job)
+    assert not done.supported
+    assert done.citations == []
+    assert not any(isinstance(e, Token) for e in evs)
+    assert "Not supported" in panel.answer.toPlainText()
+    assert panel.ask_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+# ---- 6. export -----------------------------------------------------------------------------------
+
+def _check_exports(win: Any, qa: Any, folder: Path) -> str:
+    from pypdf import PdfReader
+
+    md, pdf = folder / "answer.md", folder / "answer.pdf"
+    win.export(qa, md, "md")
+    win.export(qa, pdf, "pdf")
+    text = md.read_text(encoding="utf-8")
+    assert qa.question in text
+    assert "Sources" in text
+    data = pdf.read_bytes()
+    assert data[:4] == b"%PDF"
+    reader = PdfReader(str(pdf))
+    assert len(reader.pages) >= 1
+    first_words = qa.question.split()[:3]
+    pdf_text = _squash(reader.pages[0].extract_text() or "")
+    assert " ".join(first_words) in pdf_text, pdf_text[:200]
+    return text
+
+
+def test_export_markdown_and_pdf(ready_ui: UiSession, tmp_path: Path) -> None:
+    win, panel = ready_ui.win, ready_ui.win.ask_panel
+    if panel.current is None or panel.current.done is None:
+        ready_ui.ask_and_wait(UNSUPPORTED_QUESTION)
+    qa = panel.current
+    assert qa is not None and qa.done is not None
+    assert panel.export_md.isEnabled() and panel.export_pdf.isEnabled()
+    (tmp_path / "last").mkdir()
+    _check_exports(win, qa, tmp_path / "last")
+    assert win.statusBar().currentMessage().startswith("Exported to")
+
+    # An answer with citations lists each source with its file and page.
+    cited = next((q for q in panel.qas if q.done is not None and q.done.citations), None)
+    if cited is not None:
+        (tmp_path / "cited").mkdir()
+        text = _check_exports(win, cited, tmp_path / "cited")
+        c = cited.done.citations[0]
+        assert Path(c.path).name in text
+        if c.page:
+            assert f"page {c.page}" in text
+
+
+# ---- 7. responsiveness -------------------------------------------------------------------------
+
+def test_gui_stays_responsive_while_indexing_and_generating(
+        ready_ui: UiSession, qtbot: Any, tmp_path: Path, capsys: Any) -> None:
+    win = ready_ui.win
+    folder = tmp_path / "many_notes"
+    write_notes(folder, 30, tag="R")
+    settings = win.engine.settings
+    old = settings.max_tokens
+    settings.max_tokens = 200
+    before = win.last_index
+    meter = GapMeter(10)
+    meter.start()
+    try:
+        win.add_paths([folder])
+        win.ask(LONG_QUESTION)
+        job = win._ask_job
+        assert job is not None
+        qtbot.waitUntil(lambda: win._ask_job is None and win.last_index is not before
+                        and ready_ui.index_idle(),
+                        timeout=_ms(INDEX_TIMEOUT_S + ANSWER_TIMEOUT_S))
+    finally:
+        meter.stop()
+        settings.max_tokens = old
+
+    done = win.last_index
+    assert done.added == 30 and not done.failed
+    evs, answer = _answer_events(ready_ui, job)
+    n_tokens = sum(isinstance(e, Token) for e in evs)
+    assert answer.supported and n_tokens > 1
+    assert len(meter.gaps_ms) > 100
+    with capsys.disabled():
+        print(f"\n[gui stall] indexing 30 notes + {n_tokens}-token answer: largest gap "
+              f"{meter.max_ms:.1f} ms, p99 {meter.percentile(99):.1f} ms, "
+              f"{len(meter.gaps_ms)} ticks of 10 ms (limit {STALL_LIMIT_MS:.0f} ms)")
+    assert meter.max_ms < STALL_LIMIT_MS, f"GUI thread stalled {meter.max_ms:.0f} ms"
