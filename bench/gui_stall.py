@@ -19,6 +19,7 @@ Exits 0 whatever the figures (it reports; tests/ui has the lenient pass/fail che
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import sys
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
+from typing import TextIO
 
 TARGET_MS = 100.0
 TICK_MS = 10
@@ -70,9 +72,14 @@ def write_notes(folder: Path, n: int, paragraphs: int = 6) -> None:
 
 
 class Meter:
-    """10 ms PreciseTimer on the GUI thread; keeps the time of every tick."""
+    """10 ms PreciseTimer on the GUI thread; keeps the time of every tick.
 
-    def __init__(self) -> None:
+    With `trace` (an open file), every tick re-arms faulthandler's watchdog: when the GUI
+    thread misses ticks for `trace_ms`, the watchdog (a C thread that needs no GIL) writes the
+    stacks of all threads, which shows what the GUI thread was doing or waiting for.
+    """
+
+    def __init__(self, trace: TextIO | None = None, trace_ms: float = 60.0) -> None:
         from PySide6.QtCore import Qt, QTimer
 
         self.timer = QTimer()
@@ -80,18 +87,35 @@ class Meter:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         self.ticks: list[float] = []
+        self.trace, self.trace_s = trace, trace_ms / 1000.0
+        self.phase = ""
 
-    def start(self) -> None:
+    def start(self, phase: str = "") -> None:
+        self.phase = phase
         self.ticks = [time.perf_counter()]
         self.timer.start()
+        self._arm()
 
     def stop(self) -> list[float]:
         self.timer.stop()
         self.ticks.append(time.perf_counter())  # a stall right before the end counts too
+        if self.trace is not None:
+            faulthandler.cancel_dump_traceback_later()
         return self.ticks
 
+    def _arm(self) -> None:
+        if self.trace is not None:
+            faulthandler.cancel_dump_traceback_later()
+            faulthandler.dump_traceback_later(self.trace_s, file=self.trace)
+
     def _tick(self) -> None:
-        self.ticks.append(time.perf_counter())
+        now = time.perf_counter()
+        if self.trace is not None and now - self.ticks[-1] > self.trace_s:
+            self.trace.write(f"=== [{self.phase}] GUI gap of {(now - self.ticks[-1]) * 1000:.0f} "
+                             "ms ends here (stacks above were taken during it)\n\n")
+            self.trace.flush()
+        self.ticks.append(now)
+        self._arm()
 
 
 def gaps_ms(ticks: list[float], t0: float | None = None, t1: float | None = None) -> list[float]:
@@ -144,6 +168,9 @@ def main() -> int:
     ap.add_argument("--tokens", type=int, default=300, help="max_tokens of the answer (300)")
     ap.add_argument("--question", default=QUESTION)
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    ap.add_argument("--trace", type=Path, help="write all threads' stacks during GUI stalls "
+                    "longer than --trace-ms to this file (diagnosis; adds a little overhead)")
+    ap.add_argument("--trace-ms", type=float, default=60.0)
     args = ap.parse_args()
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -156,36 +183,38 @@ def main() -> int:
     from medsearch_app.ui.main_window import MainWindow
 
     _app = QApplication.instance() or QApplication(sys.argv)  # kept alive until the end
-    meter = Meter()
+    trace = args.trace.open("w") if args.trace else None
+    meter = Meter(trace, args.trace_ms)
     results: dict[str, dict[str, float]] = {}
 
     # Baseline: the raw event loop with nothing else in the process doing work.
-    meter.start()
+    meter.start("baseline")
     run_until(lambda: time.perf_counter() - meter.ticks[0] >= 2.0, 10, "baseline")
     results["baseline (no window, no work)"] = summary(gaps_ms(meter.stop()))
 
     t_start = time.perf_counter()
     win = MainWindow()
     win.show()
+    construct_ms = (time.perf_counter() - t_start) * 1000
 
     def index_idle() -> bool:
         w = win._index_worker
         return (win.ready and win.last_index is not None and w is not None and not w.running
                 and not win._queued)
 
-    meter.start()
+    meter.start("startup")
     run_until(index_idle, 600, "the demo library")
     results["startup (load + demo install + index)"] = summary(gaps_ms(meter.stop()))
     startup_s = time.perf_counter() - t_start
 
-    meter.start()
+    meter.start("idle")
     run_until(lambda: time.perf_counter() - meter.ticks[0] >= 2.0, 10, "idle window")
     results["idle window"] = summary(gaps_ms(meter.stop()))
 
     folder = tmp / "notes"
     write_notes(folder, args.notes)
     before = win.last_index
-    meter.start()
+    meter.start("indexing")
     win.add_paths([folder])
     run_until(lambda: win.last_index is not before and index_idle(), 600, "indexing")
     ticks = meter.stop()
@@ -196,7 +225,7 @@ def main() -> int:
     events: list[tuple[float, object]] = []
     win.owner.yielded.connect(lambda _j, ev: events.append((time.perf_counter(), ev)))
     win.engine.settings.max_tokens = args.tokens
-    meter.start()
+    meter.start("generation")
     win.ask(args.question)
     run_until(lambda: win._ask_job is None, 900, "the answer")
     ticks = meter.stop()
@@ -213,7 +242,8 @@ def main() -> int:
     base = results["baseline (no window, no work)"]
     print(f"GUI stall benchmark ({TICK_MS} ms QTimer on the GUI thread; target: largest stall "
           f"< {TARGET_MS:.0f} ms while indexing and generating)")
-    print(f"machine: {os.cpu_count()} CPUs; startup {startup_s:.1f} s; indexing: {index_info}; "
+    print(f"machine: {os.cpu_count()} CPUs; window built in {construct_ms:.0f} ms, ready and demo "
+          f"indexed after {startup_s:.1f} s; indexing: {index_info}; "
           f"answer: {n_tok} tokens (max {args.tokens}), {tps or 0:.1f} tokens/s")
     print()
     print(f"{'phase':40s} {'largest':>9s} {'p99':>8s} {'mean':>7s} {'ticks':>6s} "
@@ -224,6 +254,9 @@ def main() -> int:
         verdict = ("PASS" if r["max_ms"] < TARGET_MS else "FAIL") if judged else ""
         print(f"{name:40s} {r['max_ms']:7.1f}ms {r['p99_ms']:6.1f}ms {r['mean_ms']:5.1f}ms "
               f"{int(r['ticks']):6d} {ratio:9.1f}x  {verdict}")
+    if trace is not None:
+        trace.close()
+        print(f"stacks during stalls: {args.trace}")
     if args.json:
         args.json.write_text(json.dumps({"target_ms": TARGET_MS, "phases": results,
                                          "answer_tokens": n_tok, "notes": args.notes}, indent=2))

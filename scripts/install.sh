@@ -7,7 +7,9 @@ PY="${PYTHON:-python3}"
 
 # Qt's runtime libraries (PySide6 wheels bring Qt itself, not these system libraries).
 need_apt=()
-for lib in libEGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libGL.so.1 libdbus-1.so.3 libxkbcommon-x11.so.0 libxcb-cursor.so.0; do
+for lib in libEGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libGL.so.1 libdbus-1.so.3 \
+    libxkbcommon-x11.so.0 libxcb-cursor.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 \
+    libxcb-shape.so.0 libxcb-render-util.so.0 libxcb-image.so.0 libxcb-randr.so.0; do
   ldconfig -p | grep -q "$lib" || need_apt+=("$lib")
 done
 if [ ${#need_apt[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -16,7 +18,7 @@ if [ ${#need_apt[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libegl1 libgl1 libxkbcommon0 \
     libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
     libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libnss3 \
-    libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxi6 libasound2 xvfb >/dev/null
+    libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxi6 >/dev/null
 fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

@@ -1,7 +1,8 @@
-"""Screenshot of the main window mid-answer (run under Xvfb: scripts/screenshot.sh).
+"""README screenshots (run under Xvfb: scripts/screenshot.sh).
 
-Uses a throwaway MEDSEARCH_HOME with the demo library, asks a demo question, and grabs the
-window once a few tokens have streamed and a citation has been opened in the viewer.
+Uses a throwaway MEDSEARCH_HOME with the demo library. Shot 1: the main window mid-answer with
+the cited page open. Shot 2: the Quantization & gauges tab mid-answer after switching the model
+to another quant level (the ladder is built on first opening of the tab, as for a new user).
 """
 
 from __future__ import annotations
@@ -20,47 +21,71 @@ from medsearch_app.core.types import AnswerDone, Token  # noqa: E402
 from medsearch_app.ui.app import app_icon  # noqa: E402
 from medsearch_app.ui.main_window import MainWindow  # noqa: E402
 
-QUESTION = "What antibiotics are recommended for high-severity community-acquired pneumonia?"
+Q1 = "What antibiotics are recommended for high-severity community-acquired pneumonia?"
+Q2 = "What apixaban dose was chosen for the patient with atrial fibrillation, and why?"
+LEVEL = "Q4_K_M"
 
 
-def main(out: Path) -> int:
+def main(out_dir: Path) -> int:
     app = QApplication(sys.argv)
     app.setWindowIcon(app_icon())
     win = MainWindow()
-    win.resize(1500, 900)
+    win.resize(1600, 950)
     win.show()
-    state = {"tokens": 0, "asked": False, "shot": False}
+    shots = [out_dir / "main_window.png", out_dir / "settings_gauges.png"]
+    st = {"phase": "index", "tokens": 0}
 
     def poll() -> None:
-        if not state["asked"] and win.ready and win.last_index is not None \
+        ph = st["phase"]
+        if ph == "index" and win.ready and win.last_index is not None \
                 and win._index_worker is not None and not win._index_worker.running:
-            state["asked"] = True
-            win.ask_panel.question.setText(QUESTION)
-            win.ask(QUESTION)
+            st["phase"] = "ask1"
+            win.ask_panel.question.setText(Q1)
+            win.ask(Q1)
+        elif ph == "ladder" and win._build_worker is not None and not win._build_worker.running:
+            st["phase"] = "switch"
+            if win.settings_panel.select_quant(LEVEL):
+                win.switch_level(win.settings_panel.selected_path())  # type: ignore[arg-type]
+            else:
+                print(f"no {LEVEL} level was built")
+                app.quit()
+        elif ph == "switch" and win.switches:
+            st["phase"], st["tokens"] = "ask2", 0
+            win.ask_panel.question.setText(Q2)
+            win.ask(Q2)
 
     def on_event(_job: int, ev: object) -> None:
         if isinstance(ev, Token):
-            state["tokens"] += 1
-            if state["tokens"] == 1 and win.ask_panel.current and win.ask_panel.current.sources:
-                win.open_citation(win.ask_panel.current.sources[0])
-            if state["tokens"] == 25 and not state["shot"]:
-                state["shot"] = True
-                QTimer.singleShot(50, lambda: (win.grab().save(str(out)), None))
-        if isinstance(ev, AnswerDone):
-            if not state["shot"]:
-                win.grab().save(str(out))
-            QTimer.singleShot(200, app.quit)
+            st["tokens"] += 1
+            cur = win.ask_panel.current
+            if st["phase"] == "ask1" and st["tokens"] == 1 and cur and cur.sources:
+                pdf = next((h for h in cur.sources if h.page), cur.sources[0])
+                win.open_citation(pdf)
+            if st["tokens"] == 30:
+                shot = shots[0] if st["phase"] == "ask1" else shots[1]
+                QTimer.singleShot(30, lambda: win.grab().save(str(shot)))
+        elif isinstance(ev, AnswerDone):
+            if st["phase"] == "ask1":
+                if not shots[0].exists():
+                    win.grab().save(str(shots[0]))
+                st["phase"] = "ladder"
+                win.tabs.setCurrentIndex(1)  # first opening builds the default model's levels
+            elif st["phase"] == "ask2":
+                if not shots[1].exists():
+                    win.grab().save(str(shots[1]))
+                QTimer.singleShot(300, app.quit)
 
     win.owner.yielded.connect(on_event)
     timer = QTimer(interval=200)
     timer.timeout.connect(poll)
     timer.start()
-    QTimer.singleShot(240_000, app.quit)
+    QTimer.singleShot(480_000, app.quit)
     app.exec()
     win.shutdown()
-    print(f"saved {out}" if out.exists() else "no screenshot taken")
-    return 0 if out.exists() else 1
+    for s in shots:
+        print(f"saved {s}" if s.exists() else f"missing {s}")
+    return 0 if all(s.exists() for s in shots) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/main_window.png")))
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs")))

@@ -140,6 +140,11 @@ class VectorIndex:
         with self._lock:
             return set(self._ids)
 
+    def present(self, ids: Sequence[int]) -> list[int]:
+        """The given ids that have a vector, in order (no copy of the id set)."""
+        with self._lock:
+            return [i for i in ids if i in self._ids]
+
     def __len__(self) -> int:
         return len(self._ids)
 

@@ -54,6 +54,8 @@ class GenStats:
 
 
 _log_cb: Any = None
+# ggml_log_level: 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the previous line.
+_GGML_LEVELS = {2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
 
 
 def route_llama_logs() -> None:
@@ -71,7 +73,7 @@ def route_llama_logs() -> None:
     def _cb(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         msg = text.decode("utf-8", errors="replace").rstrip()
         if msg:
-            _llama_log.log(logging.WARNING if level in (2, 3) else logging.DEBUG, "%s", msg)
+            _llama_log.log(_GGML_LEVELS.get(level, logging.DEBUG), "%s", msg)
 
     _log_cb = _cb
     llama_cpp.llama_log_set(_cb, ctypes.c_void_p(0))

@@ -79,7 +79,8 @@ class Retriever:
         top = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
         rows = lib.store.chunks([cid for cid, _ in top])
         # Best similarity over every candidate, dense or keyword (for the support judgement).
-        sims = self._similarities(qvec, list(dict.fromkeys([*dense, *kw])))
+        sims = dict(dense)
+        sims.update(self._similarities(qvec, [c for c in kw if c not in dense]))
         best = max(sims.values(), default=0.0)
         hits = [
             Hit(rank=r + 1, chunk_id=cid, path=rows[cid].path, page=rows[cid].page,
@@ -96,7 +97,7 @@ class Retriever:
                             round(best, 4), missing)
 
     def _similarities(self, qvec: np.ndarray, ids: list[int]) -> dict[int, float]:
-        ids = [i for i in ids if i in self.library.index.ids]
+        ids = self.library.index.present(ids)
         if not ids:
             return {}
         vecs = self.library.index.get_vectors(ids)

@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_startup_event(self, ev: object) -> None:
-        if not isinstance(ev, Ready):
+        if not isinstance(ev, Ready) or getattr(self, "_closed", False):
             return
         self.ready = True
         self.model_title = ev.title
@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Cancelling… (finished files are kept)")
 
     def _start_index(self, paths: list[Path] | None) -> None:
-        if not self.ready:
+        if not self.ready or getattr(self, "_closed", False):
             return
         if self._index_worker is not None and self._index_worker.running:
             if paths is not None or None not in self._queued:
@@ -562,7 +562,11 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.gauges.timer.stop()
-        for w in (self._index_worker, self._build_worker, self._precision_worker):
+        self._sync_timer.stop()
+        # The startup worker too: closing while the library is still opening must wait for it
+        # (a QThread destroyed while running aborts the process).
+        for w in (self._startup_worker, self._index_worker, self._build_worker,
+                  self._precision_worker):
             if w is not None and w.running:
                 w.cancel()
                 w.wait(60000)

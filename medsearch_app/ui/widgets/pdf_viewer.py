@@ -64,6 +64,7 @@ class SourceViewer(QWidget):
     def _show_pdf(self, path: Path, hit: Hit) -> str | None:
         if self.current_path != str(path):
             self.doc.close()
+            self.current_path = None  # nothing is loaded if the load below fails
             err = self.doc.load(str(path))
             if err != QPdfDocument.Error.None_:
                 return f"{path.name} cannot be shown ({err.name})"
