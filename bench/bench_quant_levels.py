@@ -18,8 +18,10 @@ Run:  .venv/bin/python bench/bench_quant_levels.py [--levels F16,Q8_0,...] [--to
    (each followed by --leak-tokens generated tokens), RSS after each. For each level, the RSS after
    its first load is compared with the RSS after its last load. Target: change within 10%.
 
-The raw reference for this bench is the level files themselves (sizes and llama.cpp's own
-reading); the ratio shown is RSS after generation / file size. Exits 0 always.
+The raw reference: in the same child, after the RSS readings, a bare llama_cpp.Llama generates on
+the same prompt with the same settings; app and raw run twice each in the order app, raw, raw,
+app and the mean tokens/s of each gives the ratio app/raw per level. Also shown: llama.cpp's own
+reading of the level and RSS after generation / file size. Exits 0 always.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def child(args: argparse.Namespace) -> int:
     import numpy as np
 
     from medsearch_app.core.gguf import FTYPE_NAMES, read_gguf
-    from medsearch_app.core.llm import GenStats, LlmRuntime
+    from medsearch_app.core.llm import LlmRuntime
 
     path = Path(args.child)
     rss_base = _rss_mb()
@@ -70,10 +72,18 @@ def child(args: argparse.Namespace) -> int:
     load_s = time.perf_counter() - t0
     rss_load = _rss_mb()
     prompt = rt.render([{"role": "user", "content": PROMPT}])
-    stats: list[GenStats] = []
-    text = "".join(rt.stream(prompt, max_tokens=args.tokens, temperature=0.0, stats_out=stats))
+    st, text = _app_tokens_per_s(rt, prompt, args.tokens)
     rss_gen = _rss_mb()
     ft = rt._llm.metadata.get("general.file_type")  # what llama.cpp itself read
+    # Baseline: a bare Llama on the same prompt/settings; order app, raw, raw, app (ABBA).
+    raw = llama_cpp.Llama(model_path=str(path), n_ctx=rt.n_ctx, n_threads=args.threads,
+                          n_threads_batch=args.threads, seed=1234, verbose=False)
+    raw_tps = [_raw_tokens_per_s(raw, prompt, args.tokens) for _ in range(2)]
+    raw.close()
+    st2, _ = _app_tokens_per_s(rt, prompt, args.tokens)
+    rt.close()
+    app_tps = [x.tokens_per_s for x in (st, st2) if x.tokens_per_s]
+    raw_ok = [x for x in raw_tps if x]
     out: dict[str, Any] = {
         "file": path.name, "file_mib": round(path.stat().st_size / 2**20, 1),
         "quant_header": read_gguf(path).quant,
@@ -81,10 +91,12 @@ def child(args: argparse.Namespace) -> int:
         "llama_quant": FTYPE_NAMES.get(int(ft), f"ftype{ft}") if ft is not None else None,
         "load_s": round(load_s, 3), "rss_base_mb": round(rss_base, 1),
         "rss_load_mb": round(rss_load, 1), "rss_gen_mb": round(rss_gen, 1),
-        "tokens": stats[0].completion_tokens, "tokens_per_s": stats[0].tokens_per_s,
-        "ttft_ms": stats[0].ttft_ms, "text": text,
+        "tokens": st.completion_tokens, "ttft_ms": st.ttft_ms,
+        "tokens_per_s": round(sum(app_tps) / len(app_tps), 1) if app_tps else None,
+        "raw_tokens_per_s": round(sum(raw_ok) / len(raw_ok), 1) if raw_ok else None,
+        "app_runs_tokens_per_s": [st.tokens_per_s, st2.tokens_per_s],
+        "raw_runs_tokens_per_s": raw_tps, "text": text,
     }
-    rt.close()
     if args.ref is not None:
         ref_path = Path(args.ref)
         llm = llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=args.threads,
@@ -114,6 +126,29 @@ def child(args: argparse.Namespace) -> int:
         llm.close()
     print(json.dumps(out))
     return 0
+
+
+def _raw_tokens_per_s(llm: Any, prompt: str, tokens: int) -> float | None:
+    """Decode speed of a bare llama_cpp.Llama on the prompt (timed as LlmRuntime times it)."""
+    llm.reset()  # as LlmRuntime does: no KV-cache reuse of the previous identical prompt
+    t_first: float | None = None
+    n = 0
+    for part in llm.create_completion(prompt, max_tokens=tokens, temperature=0.0, top_p=0.9,
+                                      repeat_penalty=1.1, stream=True):
+        if part["choices"][0].get("finish_reason") is None:
+            n += 1
+            if t_first is None:
+                t_first = time.perf_counter()
+    t_end = time.perf_counter()
+    return round((n - 1) / (t_end - t_first), 1) if t_first and n > 1 else None
+
+
+def _app_tokens_per_s(rt: Any, prompt: str, tokens: int) -> tuple[Any, str]:
+    from medsearch_app.core.llm import GenStats
+
+    stats: list[GenStats] = []
+    text = "".join(rt.stream(prompt, max_tokens=tokens, temperature=0.0, stats_out=stats))
+    return stats[0], text
 
 
 def run_child(path: Path, args: argparse.Namespace, ref: Path | None) -> dict[str, Any]:
@@ -230,7 +265,7 @@ def _main(args: argparse.Namespace, home: Path) -> int:
 
     print()
     print(f"{'level':<14} {'MiB':>6} {'header':>7} {'llama.cpp':>10} {'RSS0':>6} {'RSSload':>7} "
-          f"{'RSSgen':>7} {'gen/file':>8} {'tok/s':>7} {'agree':>6}")
+          f"{'RSSgen':>7} {'gen/file':>8} {'tok/s':>7} {'raw':>7} {'ratio':>5} {'agree':>6}")
     for r in rows:
         if "error" in r:
             print(f"{r['level']:<14} {r['error']}")
@@ -239,12 +274,17 @@ def _main(args: argparse.Namespace, home: Path) -> int:
         agree_s = f"{agree * 100:5.1f}%" if agree is not None else "-"
         r["rss_gen_over_file"] = round(r["rss_gen_mb"] / r["file_mib"], 2)
         lq = f"{r['llama_quant']}({r['llama_file_type']})"
+        tps, raw_tps = r["tokens_per_s"], r.get("raw_tokens_per_s")
+        r["ratio_tokens_per_s"] = round(tps / raw_tps, 3) if tps and raw_tps else None
+        ratio_s = f"{r['ratio_tokens_per_s']:.2f}" if r["ratio_tokens_per_s"] else "-"
         print(f"{r['level']:<14} {r['file_mib']:>6.1f} {r['quant_header']:>7} {lq:>10} "
               f"{r['rss_base_mb']:>6.0f} {r['rss_load_mb']:>7.0f} {r['rss_gen_mb']:>7.0f} "
-              f"{r['rss_gen_over_file']:>8.2f} {r['tokens_per_s'] or 0:>7.1f} {agree_s:>6}")
-    print("RSS in MiB (RSS0: python + llama_cpp imported, before load). agree: share of "
-          f"{args.tokens} positions whose top token equals F16's (teacher-forced on F16's greedy "
-          "continuation).")
+              f"{r['rss_gen_over_file']:>8.2f} {tps or 0:>7.1f} {raw_tps or 0:>7.1f} {ratio_s:>5} "
+              f"{agree_s:>6}")
+    print("RSS in MiB (RSS0: python + llama_cpp imported, before load). tok/s: LlmRuntime; raw: "
+          "bare llama_cpp.Llama, same prompt and settings (mean of 2 runs each, order app raw "
+          f"raw app); ratio = app/raw. agree: share of {args.tokens} positions whose top token "
+          "equals F16's (teacher-forced on F16's greedy continuation).")
     mismatch = [r["level"] for r in rows if "error" not in r
                 and r["quant_header"] != r["llama_quant"]]
     if mismatch:

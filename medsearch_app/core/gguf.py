@@ -6,6 +6,7 @@ Only the header is read (it ends before the tensor data), so it is fast even for
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,10 @@ def _value(f: BinaryIO, vtype: int, keep: bool = True) -> Any:
         if itype in _SCALARS and not keep:
             f.seek(struct.calcsize(_SCALARS[itype]) * n, 1)
             return None
+        if itype == 8 and not keep:  # skip a vocabulary without decoding it
+            for _ in range(n):
+                f.seek(_read(f, "<Q"), 1)
+            return None
         items = [_value(f, itype, keep) for _ in range(n)]
         return items if keep else None
     raise GgufError(f"unknown metadata type {vtype} (corrupt or newer format)")
@@ -123,7 +128,16 @@ _SKIP_ARRAYS = ("tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggm
 
 
 def read_gguf(path: Path) -> GgufInfo:
-    """Parse a GGUF header. Raises GgufError with a readable reason."""
+    """Parse a GGUF header (cached per file size and mtime). Raises GgufError."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise GgufError(f"cannot be read ({exc.strerror})") from exc
+    return _read_cached(path.resolve(), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_cached(path: Path, _size: int, _mtime_ns: int) -> GgufInfo:
     try:
         with path.open("rb") as f:
             if f.read(4) != b"GGUF":

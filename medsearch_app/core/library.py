@@ -138,9 +138,12 @@ class Library:
             yield from self._index_paths(list(paths), cancel, add_roots)
 
     def sync(self, *, cancel: threading.Event | None = None) -> Iterator[Event]:
-        """Re-scan every library folder and index what changed."""
-        return self.index_paths([Path(r) for r in self.store.roots()], cancel=cancel,
-                                add_roots=False)
+        """Re-scan every library folder and index what changed.
+
+        A folder that is no longer there (an unplugged drive) is skipped; its documents are
+        removed because their files are gone, and come back when it is re-added."""
+        roots = [Path(r) for r in self.store.roots() if Path(r).exists()]
+        return self.index_paths(roots, cancel=cancel, add_roots=False)
 
     def remove_paths(self, paths: Iterable[Path]) -> int:
         """Remove files/folders and their documents from the library; returns how many."""

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ class GeneratorWorker(QObject):
         self._thread.started.connect(self._runner.run)
         self._runner.yielded.connect(self.yielded)
         self._runner.failed.connect(self.failed)
-        self._runner.finished.connect(self._thread.quit)
+        # Direct: the worker thread ends its own event loop. Queued, quit() would wait for the
+        # GUI thread, which deadlocks wait() called there (shutdown while a job runs).
+        self._runner.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._done)
         self.running = False
 

@@ -1,0 +1,72 @@
+"""Closing the window while background work runs: it must stop the worker threads promptly.
+
+Regression tests: GeneratorWorker's thread used to be told to quit through the GUI thread's
+event loop, so MainWindow.shutdown() (which waits on the GUI thread) hung for 60 s and the
+process then aborted ("QThread: Destroyed while thread is still running"). Closing while the
+library was still opening did not wait for the startup worker at all (same abort).
+
+Each test opens its own window on a fresh MEDSEARCH_HOME.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ui_support import STARTUP_TIMEOUT_S
+
+pytestmark = pytest.mark.gui
+
+# A window whose threads are still running is kept referenced here: letting Python delete it
+# would abort the whole test process instead of failing one test.
+_leaked: list[Any] = []
+
+
+def _threads_stopped(win: Any) -> bool:
+    workers = [win._startup_worker, win._index_worker]
+    return not any(w is not None and w._thread.isRunning() for w in workers)
+
+
+def _open(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    monkeypatch.setenv("MEDSEARCH_HOME", str(tmp_path / "home"))
+    from medsearch_app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    win.show()
+    return win
+
+
+def _close(win: Any) -> float:
+    t0 = time.monotonic()
+    win.close()  # closeEvent -> shutdown()
+    took = time.monotonic() - t0
+    if not _threads_stopped(win):
+        _leaked.append(win)
+    return took
+
+
+def test_close_while_indexing_stops_promptly(qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    win = _open(monkeypatch, tmp_path)
+    qtbot.waitUntil(lambda: win._index_worker is not None and win._index_worker.running,
+                    timeout=int(STARTUP_TIMEOUT_S * 1000))
+    took = _close(win)
+    assert _threads_stopped(win), "the indexing thread is still running after shutdown"
+    assert took < 30, f"closing during indexing took {took:.1f} s"
+    assert win.engine._library is None  # closed
+
+
+def test_close_while_library_opens_waits_for_startup(qtbot: Any,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    win = _open(monkeypatch, tmp_path)
+    assert not win.ready and win._startup_worker.running
+    _close(win)
+    assert _threads_stopped(win), "the startup thread is still running after shutdown"
+    # The startup result arriving after shutdown is ignored: nothing is indexed or reopened.
+    qtbot.wait(200)
+    assert not win.ready
+    assert win._index_worker is None
+    assert win.engine._library is None
