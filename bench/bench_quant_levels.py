@@ -189,8 +189,10 @@ def leak_check(files: dict[str, Path], switches: int, tokens: int) -> dict[str, 
         mine = [r for r in rows if r["quant"] == level]
         if len(mine) >= 2:
             a, b = mine[0]["rss_after_gen_mb"], mine[-1]["rss_after_gen_mb"]
+            m = mine[len(mine) // 2]["rss_after_gen_mb"]
             per_level[level] = {"first_mb": a, "last_mb": b,
-                                "change_pct": round((b - a) / a * 100, 2)}
+                                "change_pct": round((b - a) / a * 100, 2),
+                                "second_half_change_pct": round((b - m) / m * 100, 2)}
     worst = max((abs(v["change_pct"]) for v in per_level.values()), default=None)
     return {"switches": rows, "per_level": per_level, "worst_change_pct": worst,
             "start_rss_mb": rows[0]["rss_after_gen_mb"] if rows else None,
@@ -300,7 +302,10 @@ def _main(args: argparse.Namespace, home: Path) -> int:
             f"{r['rss_after_gen_mb']:.0f}" for r in leak["switches"]))
         for lv, v in leak["per_level"].items():
             print(f"  {lv:<7} first {v['first_mb']:.1f} -> last {v['last_mb']:.1f} MiB: "
-                  f"{v['change_pct']:+.2f}%")
+                  f"{v['change_pct']:+.2f}% (second half alone "
+                  f"{v['second_half_change_pct']:+.2f}%)")
+        print("  growth that goes on in the second half is a leak; a plateau after the first "
+              "switches is allocator warm-up")
         print(f"  start {leak['start_rss_mb']} MiB, end {leak['end_rss_mb']} MiB, after close "
               f"{leak['rss_after_close_mb']} MiB; worst change {leak['worst_change_pct']}% "
               f"(target within {TARGET_LEAK_PCT:g}%) {_verdict(leak['pass'])}")

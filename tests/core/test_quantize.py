@@ -78,9 +78,9 @@ def test_switching_changes_loaded_level_and_answer(ladder: dict[str, Path], home
             # llama.cpp's own view of the loaded file agrees with the header reader.
             assert int(eng.llm._llm.metadata["general.file_type"]) == read_gguf(ladder[q]).metadata[
                 "general.file_type"]
-            done = [e for e in eng.ask("What is the INR target for warfarin?",
+            done = next(e for e in eng.ask("What is the INR target for warfarin?",
                                        options=eng.ask_options(max_tokens=16))
-                    if isinstance(e, AnswerDone)][0]
+                    if isinstance(e, AnswerDone))
             assert done.quant == q and done.model_file == ladder[q].name
             seen.append(rep)
         assert [r.old_quant for r in seen] == [None, "Q8_0", "Q4_K_M"]
