@@ -120,6 +120,27 @@ def test_add_folder_with_corrupt_pdf(ready_ui: UiSession, qtbot: Any, tmp_path: 
     assert "1 could not be indexed" in win.statusBar().currentMessage()
 
 
+def test_watched_folder_change_is_indexed_without_asking(ready_ui: UiSession, qtbot: Any,
+                                                          tmp_path: Path) -> None:
+    win = ready_ui.win
+    folder = tmp_path / "watched"
+    write_notes(folder, 1, tag="first")
+    before = win.last_index
+    win.add_paths([folder])
+    qtbot.waitUntil(lambda: win.last_index is not before and ready_ui.index_idle(),
+                    timeout=_ms(INDEX_TIMEOUT_S))
+    assert str(folder.resolve()) in win.watcher.directories()
+    # A new note dropped into the folder by another program is picked up by the watcher.
+    new = folder / "new_note_hyperkalaemia.txt"
+    new.write_text("Hyperkalaemia: potassium above 6.0 mmol/L needs an ECG and calcium "
+                   "gluconate 10 mL of 10% intravenously.", encoding="utf-8")
+    seen = win.last_index
+    qtbot.waitUntil(lambda: win.last_index is not seen and ready_ui.index_idle(),
+                    timeout=_ms(INDEX_TIMEOUT_S))
+    assert win.last_index.added == 1, win.last_index
+    assert win.library_panel.document_status(str(new.resolve())) == "Indexed"
+
+
 # ---- 3. a streamed, cited answer -----------------------------------------------------------------
 
 def test_ask_streams_tokens_and_citations_open_the_pdf_page(ready_ui: UiSession,

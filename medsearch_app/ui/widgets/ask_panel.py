@@ -226,6 +226,9 @@ class AskPanel(QWidget):
             extra = " · stopped" if done.stopped else ""
             note = (" · citations added by word overlap" if done.citation_mode != "model"
                     else "")
+            if done.supported and not done.citations and not done.stopped:
+                note += (" · <b style='color:#a60'>no sentence of this answer matches a source: "
+                         "check the sources below</b>")
             tok = f" · {t.tokens_per_s:.0f} tokens/s" if t.tokens_per_s else ""
             ttft = f" · first token {t.ttft_ms:.0f} ms" if t.ttft_ms else ""
             self.state.setText(f"{done.quant} · retrieval {t.retrieval_ms:.0f} ms{ttft}{tok} · "
