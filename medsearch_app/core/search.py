@@ -23,7 +23,7 @@ from .library import Library
 from .store import query_terms
 from .types import Hit
 
-DENSE_WEIGHT = 0.5
+DENSE_WEIGHT = 0.6
 CANDIDATES = 50
 # Below this best cosine similarity nothing in the library is about the question.
 MIN_SIMILARITY = 0.25
