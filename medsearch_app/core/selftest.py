@@ -18,7 +18,7 @@ def _run(name: str, fn: Callable[[], str], out: list[Check]) -> None:
     t0 = time.perf_counter()
     try:
         detail, ok = fn(), True
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal
         detail, ok = f"{type(exc).__name__}: {exc}", False
     out.append({"name": name, "ok": ok, "detail": detail,
                 "ms": round((time.perf_counter() - t0) * 1000, 1)})

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from ..core.engine import Engine, SwitchReport
 from ..core.gguf import read_gguf
 from ..core.library import Library
+from ..core.quantize import base_name
 from ..core.settings import Settings, data_home
 from ..core.types import AnswerDone, IndexDone, Progress
 from .quant_actions import QuantActions
@@ -166,9 +167,9 @@ class MainWindow(QuantActions, QMainWindow):
             lib = eng.library  # loads the embedder (seconds)
             problem = lib.index_problem()
             try:
-                info = read_gguf(eng.model_path())
-                title = f"{info.name} ({info.quant})"
-            except Exception as exc:
+                path = eng.model_path()
+                title = f"{base_name(path)} ({read_gguf(path).quant})"
+            except Exception as exc:  # noqa: BLE001 - shown in the status bar
                 title = f"no model: {exc}"
             yield Ready(title, problem)
 

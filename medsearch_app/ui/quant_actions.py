@@ -17,10 +17,9 @@ from PySide6.QtCore import Slot
 
 from ..core.embed import load_embedder
 from ..core.engine import SwitchReport
-from ..core.gguf import read_gguf
 from ..core.library import Library
 from ..core.models import default_model_path, discover, model_folders, models_dir
-from ..core.quantize import LADDER, QuantDone, QuantProgress, build_ladder
+from ..core.quantize import LADDER, QuantDone, QuantProgress, base_name, build_ladder
 from ..core.settings import data_home
 from ..core.types import Progress
 from .workers import GeneratorWorker
@@ -74,7 +73,7 @@ class QuantActions:
     def current_model_path(self) -> Path | None:
         try:
             return self.engine.model_path().resolve()
-        except Exception:
+        except Exception:  # noqa: BLE001 - no model configured: the panel says so
             return None
 
     def refresh_models(self) -> None:
@@ -92,7 +91,7 @@ class QuantActions:
         self._ladder_offered = True
         try:
             default = default_model_path().resolve()
-        except Exception:
+        except Exception:  # noqa: BLE001 - default model missing: nothing to build
             return
         if self.current_model_path() == default and self.settings_panel.levels.count() <= 1:
             self.build_ladder()
@@ -106,7 +105,7 @@ class QuantActions:
             return
         try:
             out = models_dir() if src == default_model_path().resolve() else src.parent
-        except Exception:
+        except Exception:  # noqa: BLE001 - default model missing: build next to the source
             out = src.parent
         w = GeneratorWorker(lambda cancel: build_ladder(src, LADDER, out, cancel=cancel),
                             self.tabs)
@@ -154,12 +153,7 @@ class QuantActions:
     def _on_switched(self, rep: SwitchReport) -> None:
         self.switches.append(rep)
         self.settings.save()
-        name = self.model_title.split(" (")[0] if getattr(self, "model_title", "") else ""
-        try:
-            name = read_gguf(Path(self.engine.model_path())).name
-        except Exception:
-            pass
-        self.model_title = f"{name} ({rep.quant})"
+        self.model_title = f"{base_name(Path(rep.file))} ({rep.quant})"
         self.setWindowTitle(f"MedSearch — {self.model_title}")
         emb = self.engine.embedder
         self.model_label.setText(f"Model: {self.model_title} · Embedder: {emb.name} "

@@ -37,7 +37,7 @@ class _Runner(QObject):
         try:
             for ev in self._factory(self._cancel):
                 self.yielded.emit(ev)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown to the user, logged in full
             log.error("background job failed:\n%s", traceback.format_exc())
             self.failed.emit(user_message(exc))
         finally:
@@ -100,7 +100,7 @@ class _OwnerObject(QObject):
         try:
             for ev in factory(cancel):
                 self.yielded.emit(job_id, ev)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - reported to the GUI, logged in full
             log.error("model job failed:\n%s", traceback.format_exc())
             self.failed.emit(job_id, user_message(exc))
         finally:

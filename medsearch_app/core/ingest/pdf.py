@@ -58,7 +58,7 @@ def _child(path: str, conn: Connection, memory_mb: int) -> None:
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any decrypt failure means locked
                 conn.send(("error", f"encrypted and cannot be opened ({exc})"[:300]))
                 return
             if not ok:
@@ -70,7 +70,7 @@ def _child(path: str, conn: Connection, memory_mb: int) -> None:
         except FileNotDecryptedError:
             conn.send(("error", "encrypted with a password; remove the password and re-add"))
             return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a broken page tree
             conn.send(("error", f"corrupt PDF: page list unreadable ({type(exc).__name__})"))
             return
         conn.send(("count", n))
@@ -81,14 +81,14 @@ def _child(path: str, conn: Connection, memory_mb: int) -> None:
             except MemoryError:
                 conn.send(("page_error", i + 1, "page too large to read within the memory limit"))
                 continue
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds per page
                 conn.send(("page_error", i + 1, _page_reason(exc)))
                 continue
             conn.send(("page", i + 1, label, text))
         conn.send(("done",))
     except MemoryError:
         conn.send(("error", "ran out of memory while reading (file too complex)"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - last resort: keep the parent informed
         conn.send(("error", f"could not be read ({type(exc).__name__}: {exc})"[:300]))
     finally:
         conn.close()

@@ -83,7 +83,7 @@ class SourceViewer(QWidget):
     def _show_note(self, path: Path, hit: Hit) -> str | None:
         try:
             text = read_note(path).text
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown as a message
             return f"{path.name} cannot be shown ({exc})"
         self.current_path, self.current_page = str(path), None
         self.note.setPlainText(text)
