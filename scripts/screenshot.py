@@ -14,14 +14,15 @@ from pathlib import Path
 
 os.environ.setdefault("MEDSEARCH_HOME", tempfile.mkdtemp(prefix="medsearch-shot-"))
 
-from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
-from medsearch_app.core.types import AnswerDone, Token  # noqa: E402
-from medsearch_app.ui.app import app_icon  # noqa: E402
-from medsearch_app.ui.main_window import MainWindow  # noqa: E402
+from medsearch_app.core.types import AnswerDone, Token
+from medsearch_app.ui.app import app_icon
+from medsearch_app.ui.main_window import MainWindow
 
-Q1 = "What antibiotics are recommended for high-severity community-acquired pneumonia?"
+Q1 = ("How long should antibiotics be given for community-acquired pneumonia, and when can IV "
+      "be switched to oral?")
 Q2 = "What apixaban dose was chosen for the patient with atrial fibrillation, and why?"
 LEVEL = "Q4_K_M"
 

@@ -57,7 +57,11 @@ def source_label(hit: Hit) -> str:
 def build_messages(question: str, hits: list[Hit]) -> list[dict[str, str]]:
     parts = [f"[{i}] ({source_label(h)})\n{_clean(h.text)[:SOURCE_CHARS]}"
              for i, h in enumerate(hits, 1)]
-    user = "Sources:\n\n" + "\n\n".join(parts) + f"\n\nQuestion: {question}"
+    # The question comes first and is restated last: small models otherwise drift after a long
+    # block of sources (seen with the 135M default as empty "The answer is:" replies).
+    user = (f"Question: {question}\n\nSources:\n\n" + "\n\n".join(parts)
+            + f'\n\nAnswer the question "{question}" in two or three sentences, using only the '
+            "sources above and citing them like [1].")
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
