@@ -90,6 +90,7 @@ class AskPanel(QWidget):
         row.addWidget(self.stop_button)
 
         self.state = QLabel("")
+        self.state.setWordWrap(True)
         self.answer = QTextBrowser()
         self.answer.setOpenLinks(False)
         self.answer.anchorClicked.connect(self._anchor)
