@@ -74,8 +74,8 @@ WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
 def query_terms(question: str) -> list[str]:
     """Content words of a question, lowercased, stopwords removed, order kept, no duplicates."""
     seen: dict[str, None] = {}
-    for w in WORD.findall(question.lower()):
-        w = w.strip("-")
+    for raw in WORD.findall(question.lower()):
+        w = raw.split("--")[0].strip("-")
         if len(w) > 1 and w not in STOPWORDS:
             seen.setdefault(w, None)
     return list(seen)
@@ -256,12 +256,25 @@ class Store:
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
-        """How many chunks contain each term (porter-stemmed match)."""
+        """How many chunks contain each term or a close variant of it.
+
+        A term also matches words sharing its first 60% of letters (at least 5), so British and
+        American spellings and word forms count ("normalised"/"normalized",
+        "oligometastases"/"oligometastatic"); a drug the library never names still counts 0.
+        """
         out: dict[str, int] = {}
         with self._lock:
             for t in terms:
+                parts = [p for p in re.split(r"[^a-z0-9]+", t.lower()) if p]
+                if not parts:
+                    continue
+                # Exact (porter-stemmed) match, or any word sharing the first 60% of letters
+                # (the index holds stems, so a longer prefix would miss "normalized" -> normal).
+                q = " AND ".join(
+                    f'("{p}" OR "{p[: max(5, -(-len(p) * 3 // 5))]}"*)' if len(p) > 5
+                    else f'"{p}"' for p in parts)
                 r = self._db.execute(
-                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{t}"',)
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (q,)
                 ).fetchone()
                 out[t] = int(r[0])
         return out
