@@ -1,0 +1,47 @@
+"""Keyword side of the store: BM25 search and the missing-term check behind "not supported"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from medsearch_app.core.store import Store, query_terms
+from medsearch_app.core.types import Chunk
+
+
+def _store(tmp_path: Path, texts: list[str]) -> Store:
+    st = Store(tmp_path / "lib.sqlite3")
+    chunks = [Chunk(doc_id=0, page=1, page_label="1", start=0, end=len(t), text=t) for t in texts]
+    st.save_document(path=str(tmp_path / "a.txt"), kind="note", sha256="x", size=1, mtime=0.0,
+                     status="indexed", reason="", n_pages=1, chunks=chunks)
+    return st
+
+
+def test_missing_terms_tolerate_spelling_variants(tmp_path: Path) -> None:
+    st = _store(tmp_path, ["The international normalized ratio guides warfarin dosing.",
+                           "Transient tachypnoea of the newborn resolves within 72 hours.",
+                           "Oligometastatic prostate cancer was treated with radiotherapy."])
+    try:
+        counts = st.term_chunk_counts(["normalised", "tachypnea", "oligometastases",
+                                       "natalizumab", "paracetamol", "warfarin"])
+        assert counts["normalised"] == 1 and counts["tachypnea"] == 1
+        assert counts["oligometastases"] == 1 and counts["warfarin"] == 1
+        assert counts["natalizumab"] == 0 and counts["paracetamol"] == 0
+    finally:
+        st.close()
+
+
+def test_keyword_search_ranks_the_matching_chunk_first(tmp_path: Path) -> None:
+    st = _store(tmp_path, ["Apixaban 2.5 mg twice daily when two dose-reduction criteria apply.",
+                           "Amoxicillin 500 mg three times daily for five days."])
+    try:
+        hits = st.keyword_search("What apixaban dose?", 5)
+        rows = st.chunks([hits[0][0]])
+        assert "Apixaban" in rows[hits[0][0]].text and hits[0][1] > 0
+        assert st.keyword_search("the and of", 5) == []  # stopwords only: no query at all
+    finally:
+        st.close()
+
+
+def test_query_terms_drop_stopwords_and_split_double_hyphens() -> None:
+    assert query_terms("Is the Lloyd-Davies position with Trendelenburg--a disaster?") == [
+        "lloyd-davies", "position", "trendelenburg", "disaster"]
