@@ -135,6 +135,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .core.rag import EMPTY_ANSWER
     from .core.types import AnswerDone, Token
 
     eng = _engine(args)
@@ -159,8 +160,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(done.to_json(), ensure_ascii=False))
         else:
-            if streamed and done.citation_mode != "model":
+            if streamed and done.citation_mode in ("attributed", "mixed"):
                 print(f"\n\nWith citations added by overlap:\n{done.answer}")
+            elif streamed and done.citation_mode == "none":
+                print(f"\n\n{EMPTY_ANSWER}")
             elif not streamed:
                 print(done.answer)
             else:

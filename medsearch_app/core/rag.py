@@ -35,6 +35,8 @@ CITE = re.compile(r"\[(\d{1,2})\]")
 # A sentence ends at . ! ? followed by whitespace (so "7.5 mg" stays whole) or at a line end.
 SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?:\s*\[\d{1,2}\])*(?=\s|$)|$)", re.MULTILINE)
 SOURCE_CHARS = 1200
+EMPTY_ANSWER = ("(The model gave no usable answer. The passages below are the most relevant in "
+                "your documents; a larger model in the models folder answers better.)")
 
 
 @dataclass
@@ -158,6 +160,11 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
     st = stats[0] if stats else None
     refused = bool(REFUSAL.search(raw)) and len(raw) < 200
     final, mode = (raw, "model") if refused else attribute(raw, hits)
+    stopped = bool(st and st.stopped)
+    if not refused and not stopped and len(query_terms(raw)) < 2:
+        # Small models sometimes stop after "The answer is:"; say so instead of showing nothing.
+        final = (raw + "\n\n" if raw else "") + EMPTY_ANSWER
+        mode = "none"
     cits = [] if refused else citations_for(final, hits)
     yield AnswerDone(
         answer=final, citations=cits, supported=not refused and bool(raw),
@@ -168,6 +175,6 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
             completion_tokens=st.completion_tokens if st else 0,
             tokens_per_s=st.tokens_per_s if st else None,
             total_ms=round((time.perf_counter() - t0) * 1000, 2)),
-        memory=metrics.sample(), stopped=bool(st and st.stopped), citation_mode=mode,
+        memory=metrics.sample(), stopped=stopped, citation_mode=mode,
         sources=hits, **common,
     )

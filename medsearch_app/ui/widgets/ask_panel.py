@@ -225,9 +225,10 @@ class AskPanel(QWidget):
         if done is not None:
             t = done.timings
             extra = " · stopped" if done.stopped else ""
-            note = (" · citations added by word overlap" if done.citation_mode != "model"
-                    else "")
-            if done.supported and not done.citations and not done.stopped:
+            overlap = done.citation_mode in ("attributed", "mixed")
+            note = " · citations added by word overlap" if overlap else ""
+            if done.supported and not done.citations and not done.stopped \
+                    and done.citation_mode != "none":
                 note += (" · <b style='color:#a60'>no sentence of this answer matches a source: "
                          "check the sources below</b>")
             tok = f" · {t.tokens_per_s:.0f} tokens/s" if t.tokens_per_s else ""
