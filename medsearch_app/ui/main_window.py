@@ -128,6 +128,7 @@ class MainWindow(QuantActions, QMainWindow):
         sp.models_folder_added.connect(self._add_models_folder)
         self._build_worker: GeneratorWorker | None = None
         self._precision_worker: GeneratorWorker | None = None
+        self._remove_worker: GeneratorWorker | None = None
         self._pending_swap: Library | None = None
         self._switch_job: int | None = None
         self._ladder_offered = False
@@ -234,9 +235,21 @@ class MainWindow(QuantActions, QMainWindow):
             self._start_index(paths)
 
     def remove_paths(self, paths: list[str]) -> None:
-        n = self.engine.library.remove_paths([Path(p) for p in paths])
-        self.statusBar().showMessage(f"Removed {n} document(s) from the library")
-        self.refresh_documents()
+        """Remove on a worker: it waits for a running index job and saves the index, both of
+        which would freeze the window on the GUI thread."""
+        lib = self.engine.library
+
+        def job(_cancel: threading.Event) -> Iterator[Any]:
+            yield lib.remove_paths([Path(p) for p in paths])
+
+        w = GeneratorWorker(job, self)
+        w.yielded.connect(lambda n: self.statusBar().showMessage(
+            f"Removed {n} document(s) from the library"))
+        w.failed.connect(lambda m: self.statusBar().showMessage(f"Could not remove: {m}"))
+        w.finished.connect(self.refresh_documents)
+        self._remove_worker = w
+        self.statusBar().showMessage("Removing…")
+        w.start()
 
     def cancel_indexing(self) -> None:
         if self._index_worker is not None:
@@ -399,7 +412,7 @@ class MainWindow(QuantActions, QMainWindow):
         # The startup worker too: closing while the library is still opening must wait for it
         # (a QThread destroyed while running aborts the process).
         for w in (self._startup_worker, self._index_worker, self._build_worker,
-                  self._precision_worker):
+                  self._precision_worker, self._remove_worker):
             if w is not None and w.running:
                 w.cancel()
                 w.wait(60000)

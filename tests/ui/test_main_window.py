@@ -141,6 +141,27 @@ def test_watched_folder_change_is_indexed_without_asking(ready_ui: UiSession, qt
     assert win.library_panel.document_status(str(new.resolve())) == "Indexed"
 
 
+def test_remove_runs_off_the_gui_thread_and_drops_the_documents(ready_ui: UiSession,
+                                                                 qtbot: Any,
+                                                                 tmp_path: Path) -> None:
+    win = ready_ui.win
+    folder = tmp_path / "to_remove"
+    notes = write_notes(folder, 2, tag="rm")
+    before = win.last_index
+    win.add_paths([folder])
+    qtbot.waitUntil(lambda: win.last_index is not before and ready_ui.index_idle(),
+                    timeout=_ms(INDEX_TIMEOUT_S))
+    assert all(win.library_panel.document_status(str(n.resolve())) == "Indexed" for n in notes)
+    win.remove_paths([str(folder.resolve())])
+    assert win._remove_worker.running or "Removed" in win.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not win._remove_worker.running
+                    and win.library_panel.document_status(str(notes[0].resolve())) is None,
+                    timeout=_ms(60))
+    assert "Removed 2 document(s)" in win.statusBar().currentMessage()
+    lib = win.engine.library
+    assert lib.pending_ids() == ([], [])  # their vectors went with them
+
+
 # ---- 3. a streamed, cited answer -----------------------------------------------------------------
 
 def test_ask_streams_tokens_and_citations_open_the_pdf_page(ready_ui: UiSession,
