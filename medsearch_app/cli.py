@@ -136,7 +136,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from .core.rag import EMPTY_ANSWER
-    from .core.types import AnswerDone, Token
+    from .core.types import AnswerDone, Retrieved, Token
 
     eng = _engine(args)
     cancel = threading.Event()
@@ -146,7 +146,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
         streamed = False
         try:
             for ev in eng.ask(args.question, options=opts, cancel=cancel):
-                if isinstance(ev, Token) and not args.json:
+                if isinstance(ev, Retrieved) and ev.evidence and not args.json:
+                    print("From your documents:")
+                    for e in ev.evidence:
+                        page = f", page {e.page}" if e.page else ""
+                        print(f"  “{' '.join(e.text.split())}” ({Path(e.path).name}{page})")
+                    print("\nAnswer:")
+                elif isinstance(ev, Token) and not args.json:
                     sys.stdout.write(ev.text)
                     sys.stdout.flush()
                     streamed = True
@@ -168,6 +174,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(done.answer)
             else:
                 print()
+            if done.warning:
+                print(f"\nWarning: {done.warning}")
+            flagged = [c for c in done.sentences if c.supported is False]
+            for c in flagged:
+                print(f"  ! {c.reason}: “{c.text}”")
             print("\nSources:")
             for c in done.citations:
                 page = f", page {c.page}" if c.page else ""

@@ -1,6 +1,8 @@
 """Cited answers: retrieve, prompt the model with numbered sources, stream, attach citations.
 
-answer() is a generator of typed events: Retrieved, Token..., AnswerDone. The prompt asks the
+answer() is a generator of typed events: Retrieved (with the evidence sentences quoted from the
+passages, evidence.py), Token..., AnswerDone (with every sentence checked against the sources it
+cites, verify.py). The prompt asks the
 model to cite sources as [n]. Small models often forget to; every sentence that ends without a
 citation is then attributed to the source it overlaps most (word overlap), and the answer says so
 (`citation_mode`: "model", "attributed" or "mixed"). When retrieval judges the question not
@@ -17,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import metrics
+from . import evidence, metrics
 from .llm import GenStats, LlmRuntime
 from .search import Mode, Retriever
 from .store import query_terms
 from .types import AnswerDone, Citation, Hit, Retrieved, Timings, Token
+from .verify import CITE, SENTENCE, check_answer, summary_warning
 
 SYSTEM_PROMPT = (
     "You are a careful clinical assistant. Answer the question using only the numbered "
@@ -31,9 +34,6 @@ SYSTEM_PROMPT = (
 NOT_SUPPORTED = "Your documents do not support an answer to this question"
 REFUSAL = re.compile(r"sources do not (answer|contain)|not (mentioned|found) in the sources",
                      re.IGNORECASE)
-CITE = re.compile(r"\[(\d{1,2})\]")
-# A sentence ends at . ! ? followed by whitespace (so "7.5 mg" stays whole) or at a line end.
-SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?:\s*\[\d{1,2}\])*(?=\s|$)|$)", re.MULTILINE)
 SOURCE_CHARS = 1200
 EMPTY_ANSWER = ("(The model gave no usable answer. The passages below are the most relevant in "
                 "your documents; a larger model in the models folder answers better.)")
@@ -135,8 +135,9 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
     cancel = cancel or threading.Event()
     t0 = time.perf_counter()
     res = retriever.search(question, k=options.k, mode=options.mode)
-    yield Retrieved(res.hits, res.elapsed_ms, res.supported, res.reason)
     emb = retriever.library.embedder
+    quoted = evidence.select(question, res.hits, emb) if res.supported else []
+    yield Retrieved(res.hits, res.elapsed_ms, res.supported, res.reason, quoted)
     common: dict[str, Any] = {"model_file": llm.path.name, "quant": llm.quant,
                               "embedder": emb.name, "precision": emb.precision.value}
     if not res.supported:
@@ -166,6 +167,7 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
         final = (raw + "\n\n" if raw else "") + EMPTY_ANSWER
         mode = "none"
     cits = [] if refused else citations_for(final, hits)
+    checks = [] if refused else check_answer(final, hits)
     yield AnswerDone(
         answer=final, citations=cits, supported=not refused and bool(raw),
         timings=Timings(
@@ -176,5 +178,6 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
             tokens_per_s=st.tokens_per_s if st else None,
             total_ms=round((time.perf_counter() - t0) * 1000, 2)),
         memory=metrics.sample(), stopped=stopped, citation_mode=mode,
-        sources=hits, **common,
+        sources=hits, evidence=quoted, sentences=checks, warning=summary_warning(checks),
+        **common,
     )

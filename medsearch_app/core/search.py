@@ -6,9 +6,7 @@ BM25), scales BM25 by the query's best BM25, and mixes them: hybrid = a*dense + 
 Unlike reciprocal-rank fusion this keeps the size of the gaps between candidates; `a` was chosen
 on the evaluation data (see README, "Retrieval quality").
 
-The same module judges whether the library supports a question at all: a content word of the
-question that no document contains (a drug or condition the library never mentions) together
-with a weak best match means "not supported".
+Every search also says whether the library supports the question at all (support.py).
 """
 
 from __future__ import annotations
@@ -19,16 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import support
 from .library import Library
-from .store import query_terms
 from .types import Hit
 
 DENSE_WEIGHT = 0.6
 CANDIDATES = 50
-# Below this best cosine similarity nothing in the library is about the question.
-MIN_SIMILARITY = 0.25
-# With a content word missing from the whole library, the best match must be at least this close.
-MIN_SIMILARITY_WITH_MISSING_TERM = 0.55
 
 
 class Mode(enum.StrEnum):
@@ -86,15 +80,12 @@ class Retriever:
             Hit(rank=r + 1, chunk_id=cid, path=rows[cid].path, page=rows[cid].page,
                 page_label=rows[cid].page_label, score=round(float(s), 5),
                 text=rows[cid].text, dense_score=_round(sims.get(cid)),
-                keyword_score=_round(kw.get(cid)))
+                keyword_score=_round(kw.get(cid)), start=rows[cid].start, end=rows[cid].end)
             for r, (cid, s) in enumerate(top) if cid in rows
         ]
-        terms = query_terms(question)
-        counts = lib.store.term_chunk_counts(terms) if terms else {}
-        missing = [t for t, c in counts.items() if c == 0 and len(t) >= 4]
-        supported, reason = judge_support(hits, best, missing)
-        return SearchResult(hits, round((time.perf_counter() - t0) * 1000, 2), supported, reason,
-                            round(best, 4), missing)
+        verdict = support.judge(lib.store, question, hits, best)
+        return SearchResult(hits, round((time.perf_counter() - t0) * 1000, 2), verdict.supported,
+                            verdict.reason, round(best, 4), verdict.missing_terms)
 
     def _similarities(self, qvec: np.ndarray, ids: list[int]) -> dict[int, float]:
         ids = self.library.index.present(ids)
@@ -115,19 +106,6 @@ class Retriever:
             c: a * sims.get(c, 0.0) + (1 - a) * (kw.get(c, 0.0) / top_kw if top_kw > 0 else 0.0)
             for c in cands
         }
-
-
-def judge_support(hits: list[Hit], best_similarity: float,
-                  missing_terms: list[str]) -> tuple[bool, str]:
-    """Whether the retrieved passages can support an answer, and why not."""
-    if not hits:
-        return False, "no passage in your documents matches the question"
-    if best_similarity < MIN_SIMILARITY:
-        return False, "no passage in your documents is about this question"
-    if missing_terms and best_similarity < MIN_SIMILARITY_WITH_MISSING_TERM:
-        words = ", ".join(repr(t) for t in missing_terms[:3])
-        return False, f"your documents never mention {words}"
-    return True, ""
 
 
 def _round(x: float | None) -> float | None:

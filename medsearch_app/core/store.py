@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS page_failures (
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
   text, content='chunks', content_rowid='id', tokenize='porter unicode61'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row);
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
   INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
 END;
@@ -254,6 +255,16 @@ class Store:
                 (match, k),
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def vocabulary(self) -> list[str]:
+        """Every (porter-stemmed) word of the keyword index, sorted."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT term FROM chunks_vocab ORDER BY term")]
+
+    def all_chunk_text(self) -> str:
+        """The text of every chunk, one per line (for rare whole-library pattern checks)."""
+        with self._lock:
+            return "\n".join(r[0] for r in self._db.execute("SELECT text FROM chunks"))
 
     def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
         """How many chunks contain each term or a close variant of it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,6 +41,8 @@ class Hit:
     text: str
     dense_score: float | None = None
     keyword_score: float | None = None
+    start: int = 0  # character span of the passage in its page's text
+    end: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,13 +103,62 @@ class IndexDone:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A sentence quoted verbatim from source [n]; start/end: its span in the page's text."""
+
+    n: int
+    text: str
+    path: str
+    page: int | None
+    page_label: str | None
+    chunk_id: int
+    start: int
+    end: int
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Verdict(enum.StrEnum):
+    """What the check of one answer sentence against its cited sources found."""
+
+    SUPPORTED = "supported"
+    NOT_FOUND = "not found in the cited source"
+    UNCITED = "cites no source"
+    NO_CLAIM = "no claim to check"
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of an answer: its span in the answer, the sources it cites, the verdict."""
+
+    text: str
+    start: int
+    end: int
+    cites: list[int]
+    verdict: Verdict
+    reason: str = ""
+
+    @property
+    def supported(self) -> bool | None:
+        return None if self.verdict is Verdict.NO_CLAIM else self.verdict is Verdict.SUPPORTED
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "cites": self.cites, "supported": self.supported,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Retrieved:
-    """Retrieval finished: the passages given to the model as numbered sources."""
+    """Retrieval finished: the passages given to the model as numbered sources, and the
+    sentences quoted from them as evidence (empty when the question is not supported)."""
 
     hits: list[Hit]
     retrieval_ms: float
     supported: bool
     reason: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -177,6 +229,9 @@ class AnswerDone:
     stopped: bool = False
     citation_mode: str = "model"
     sources: list[Hit] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    warning: str = ""
 
     def to_json(self) -> dict[str, Any]:
         mem = self.memory
@@ -190,6 +245,9 @@ class AnswerDone:
             "supported": self.supported,
             "stopped": self.stopped,
             "citation_mode": self.citation_mode,
+            "warning": self.warning,
+            "evidence": [e.to_json() for e in self.evidence],
+            "sentences": [c.to_json() for c in self.sentences],
             "timings": asdict(self.timings),
             "model": {"file": self.model_file, "quant": self.quant},
             "embedder": {"name": self.embedder, "precision": self.precision},

@@ -46,12 +46,23 @@ class ScriptedModel:
         stats_out.append(GenStats(100, len(words), 10.0, 1000.0, 50.0, 20.0, False))
 
 
+def _bag_of_words(texts: list[str]) -> Any:
+    """A stand-in embedder for the logic tests: normalised hashed word counts."""
+    import numpy as np
+
+    out = np.zeros((len(texts), 64), dtype=np.float32)
+    for i, t in enumerate(texts):
+        for w in t.lower().split():
+            out[i, hash(w) % 64] += 1
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
 def _run(reply: str, *, supported: bool = True) -> tuple[ScriptedModel, list[Any]]:
     res = SearchResult(HITS, 5.0, supported, "" if supported else "never mentions 'x'", 0.8, [])
     retriever: Any = SimpleNamespace(
         search=lambda q, k, mode: res,
         library=SimpleNamespace(embedder=SimpleNamespace(
-            name="mini", precision=SimpleNamespace(value="fp32"))))
+            name="mini", precision=SimpleNamespace(value="fp32"), embed_batch=_bag_of_words)))
     model = ScriptedModel(reply)
     events = list(rag.answer("What apixaban dose?", retriever=retriever, llm=model,  # type: ignore[arg-type]
                              options=rag.AskOptions()))

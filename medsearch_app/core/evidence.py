@@ -1,0 +1,110 @@
+"""Evidence first: the 1-3 sentences of the retrieved passages that best answer the question.
+
+They are quoted verbatim with file, page and character span, and shown before the model writes
+anything, so a physician reads what the documents say whatever the model makes of it.
+
+A passage is cut into units: sentences, bullet lines and table rows (lines wrapped by the PDF's
+layout are joined back first). Each unit is scored by meaning and by words:
+score = SEMANTIC_WEIGHT * cosine(question, unit) + (1 - SEMANTIC_WEIGHT) * share of the
+question's content words the unit contains (in some form), the same mix as hybrid retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from .embed import Embedder
+from .store import query_terms
+from .terms import WordSet
+from .types import Evidence, Hit
+
+SEMANTIC_WEIGHT = 0.6
+MAX_EVIDENCE = 3
+# Further sentences are quoted only when nearly as good as the best one.
+KEEP_FRACTION = 0.85
+MIN_CHARS = 12
+LIST_START = re.compile(r"^\s*(?:[-*•▪◦–]|\d{1,2}[.)]|\|)\s*")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"“])")
+ABBREV_BEFORE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|e\.g|i\.e|approx|Fig|No|et al)\.$",
+                           re.IGNORECASE)
+
+
+def units(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences, bullet lines and table rows of a passage."""
+    blocks: list[list[int]] = []  # [start, end] of joined lines
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start, end = pos, pos + len(line.rstrip("\r\n"))
+        pos += len(line)
+        body = line.strip()
+        if not body:
+            blocks.append([-1, -1])  # a blank line ends a block
+            continue
+        prev = blocks[-1] if blocks and blocks[-1][0] >= 0 else None
+        prev_text = text[prev[0]:prev[1]].rstrip() if prev else ""
+        continues = (prev is not None and not LIST_START.match(line) and not prev_text.startswith(
+            ("#", "|")) and prev_text[-1:] not in ".!?:;" and not body.startswith("#"))
+        if continues and prev is not None:
+            prev[1] = end
+        else:
+            blocks.append([start, end])
+    out: list[tuple[int, int]] = []
+    for b0, b1 in blocks:
+        if b0 < 0:
+            continue
+        cut = b0
+        for m in SENTENCE_END.finditer(text, b0, b1):
+            if ABBREV_BEFORE.search(text[max(b0, m.start() - 8):m.start()]):
+                continue
+            out.append((cut, m.start()))
+            cut = m.end()
+        out.append((cut, b1))
+    return [(a, b) for a, b in ((_strip(text, a, b)) for a, b in out) if b - a >= MIN_CHARS]
+
+
+def _strip(text: str, a: int, b: int) -> tuple[int, int]:
+    m = LIST_START.match(text, a)
+    if m and m.end() <= b:
+        a = m.end()
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and (text[b - 1].isspace() or text[b - 1] == "|"):
+        b -= 1
+    return a, b
+
+
+def select(question: str, hits: Sequence[Hit], embedder: Embedder, *,
+           max_items: int = MAX_EVIDENCE) -> list[Evidence]:
+    """The best evidence sentences among the hits, quoted verbatim with their page span."""
+    cands: list[tuple[int, Hit, int, int]] = []  # (source number, hit, start, end)
+    seen: set[str] = set()
+    for n, h in enumerate(hits, 1):
+        for a, b in units(h.text):
+            key = " ".join(h.text[a:b].lower().split())
+            if key not in seen:
+                seen.add(key)
+                cands.append((n, h, a, b))
+    if not cands:
+        return []
+    qwords = [w for w in query_terms(question) if not w.isdigit()]
+    vecs = embedder.embed_batch([question] + [" ".join(h.text[a:b].split())
+                                              for _, h, a, b in cands])
+    cos = np.asarray(vecs[1:]) @ np.asarray(vecs[0])
+    scored = []
+    for (n, h, a, b), c in zip(cands, cos, strict=True):
+        ws = WordSet(h.text[a:b])
+        lex = sum(ws.has(w) for w in qwords) / len(qwords) if qwords else 0.0
+        scored.append((SEMANTIC_WEIGHT * float(c) + (1 - SEMANTIC_WEIGHT) * lex, n, h, a, b))
+    scored.sort(key=lambda x: x[0], reverse=True)
+    best = scored[0][0]
+    out: list[Evidence] = []
+    for score, n, h, a, b in scored:
+        if len(out) >= max_items or score < KEEP_FRACTION * best:
+            break
+        out.append(Evidence(n=n, text=h.text[a:b], path=h.path, page=h.page,
+                            page_label=h.page_label, chunk_id=h.chunk_id, start=h.start + a,
+                            end=h.start + b, score=round(score, 4)))
+    return out
