@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -177,8 +178,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if done.warning:
                 print(f"\nWarning: {done.warning}")
             flagged = [c for c in done.sentences if c.supported is False]
-            for c in flagged:
-                print(f"  ! {c.reason}: “{c.text}”")
+            for chk in flagged:
+                print(f"  ! {chk.reason}: “{chk.text}”")
             print("\nSources:")
             for c in done.citations:
                 page = f", page {c.page}" if c.page else ""
@@ -283,6 +284,61 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_answers(args: argparse.Namespace) -> int:
+    from .core import eval_answers as ea
+    from .core.evaluate import pubmedqa_corpus
+    from .core.types import AnswerDone, IndexDone, Timings
+
+    if not (args.pubmedqa or args.questions):
+        raise UserError("give --pubmedqa DIR and/or --questions FILE", EXIT_USAGE)
+    log = (lambda m: print(m, file=sys.stderr)) if not args.json else None
+    eng = _engine(args)
+    try:
+        folders = [Path(p) for p in args.library]
+        questions: list[ea.LabelledQuestion] = []
+        if args.pubmedqa:
+            pq = Path(args.pubmedqa)
+            folders.append(pubmedqa_corpus(pq, eng.home / "pubmedqa_corpus"))
+            questions += ea.load_questions(pq / "queries.jsonl")
+        if args.questions:
+            questions += ea.load_questions(Path(args.questions))
+        if args.limit:
+            questions = questions[:args.limit]
+        for extra in args.offlib:
+            questions += ea.load_questions(Path(extra), answerable=False)
+        for folder in folders:
+            for ev in eng.library.index_paths([folder]):
+                if isinstance(ev, IndexDone) and log:
+                    log(f"indexed {folder}: {ev.chunks} chunks, {len(ev.failed)} failed")
+        opts = eng.ask_options(k=args.k)
+
+        def judge_only(question: str) -> Iterator[object]:
+            res = eng.retriever.search(question, k=opts.k, mode=opts.mode)
+            yield AnswerDone(answer=res.reason, citations=[], supported=res.supported,
+                             timings=Timings(res.elapsed_ms, None, 0, None, 0, None,
+                                             res.elapsed_ms),
+                             model_file="", quant="", embedder="", precision="")
+
+        def ask(question: str) -> Iterator[object]:
+            return eng.ask(question, options=opts)
+
+        results = list(ea.evaluate(judge_only if args.no_model else ask, questions, log=log))
+        rep = ea.report(results)
+        if args.no_model:  # only the refusal figures mean anything without answers
+            keep = ("questions", "answerable", "unanswerable", "false_refusals",
+                    "false_acceptances", "refused_unanswerable_share", "answered_share")
+            rep["summary"] = {k: rep["summary"][k] for k in keep}
+        rep["settings"] = {"no_model": args.no_model, "k": opts.k, "mode": opts.mode.value,
+                           "precision": eng.precision.value,
+                           "model": None if args.no_model else eng.model_path().name}
+        if args.out:
+            Path(args.out).write_text(json.dumps(rep, indent=1, ensure_ascii=False), "utf-8")
+        _emit(args, rep, json.dumps(rep["summary"], indent=2))
+        return EXIT_OK
+    finally:
+        eng.close()
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from .ui.app import run_app
@@ -355,6 +411,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--work", metavar="DIR", help="keep the evaluation libraries here so a "
                     "re-run does not re-embed")
     sp.set_defaults(func=cmd_eval)
+
+    sp = add("eval-answers", "answer quality on labelled questions (refusals, citations, "
+             "supported sentences, yes/no/maybe)")
+    sp.add_argument("--pubmedqa", metavar="DIR", help="PubMedQA folder: its passages are "
+                    "indexed into the library and its queries.jsonl asked")
+    sp.add_argument("--questions", metavar="FILE", help="a JSONL question file "
+                    "(question, answerable, doc[, decision])")
+    sp.add_argument("--library", metavar="DIR", action="append", default=[],
+                    help="index this folder first (repeatable)")
+    sp.add_argument("--offlib", metavar="FILE", action="append", default=[],
+                    help="questions no document answers (repeatable)")
+    sp.add_argument("--limit", type=int, default=0, help="first N labelled questions only")
+    sp.add_argument("-k", type=int, default=None, help="passages per question")
+    sp.add_argument("--no-model", action="store_true",
+                    help="judge support only (refusals), without asking the model")
+    sp.add_argument("--out", metavar="FILE", help="write the per-question report here")
+    sp.set_defaults(func=cmd_eval_answers)
     return p
 
 

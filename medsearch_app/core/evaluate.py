@@ -42,16 +42,21 @@ def _passage_ranking(hits: list[Any]) -> list[str]:
     return list(seen)
 
 
-def eval_pubmedqa(lib: Library, folder: Path, modes: list[str], *, limit: int, log: Log,
-                  weights: list[float]) -> dict[str, Any]:
-    work = Path(lib.home) / "pubmedqa_corpus"
-    work.mkdir(exist_ok=True)
+def pubmedqa_corpus(folder: Path, work: Path) -> Path:
+    """Write PubMedQA's passages as one note each (<passage id>.txt) into `work`."""
+    work.mkdir(parents=True, exist_ok=True)
     with (folder / "corpus.jsonl").open(encoding="utf-8") as f:
         for line in f:
             rec = json.loads(line)
             f_out = work / f"{rec['id']}.txt"
             if not f_out.exists():
                 f_out.write_text(rec["text"], encoding="utf-8")
+    return work
+
+
+def eval_pubmedqa(lib: Library, folder: Path, modes: list[str], *, limit: int, log: Log,
+                  weights: list[float]) -> dict[str, Any]:
+    work = pubmedqa_corpus(folder, Path(lib.home) / "pubmedqa_corpus")
     done = _index(lib, work, log)
     queries = [json.loads(x) for x in (folder / "queries.jsonl").read_text("utf-8").split("\n")
                if x.strip()]

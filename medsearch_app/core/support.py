@@ -10,13 +10,15 @@ SQUARELY_ABOUT is the 10th percentile of the best cosine for questions the libra
 (FINDINGS.md, PubMedQA with MiniLM: 0.62), above the range seen for questions about drugs and
 conditions absent from it (0.42-0.59). PubMedQA questions are article titles whose rare words
 ("omnipresence", "neurosurgical") are often absent from the abstract that answers them: a
-rare word alone does not refuse a question its passages match that closely. A specific term counts as present when the library has it in another form:
+rare word alone does not refuse a question its passages match that closely.
+
+A specific term counts as present when the library has it in another form:
 
 - a word form or spelling variant ("normalised"/"normalized", store.term_chunk_counts),
 - one typing slip away from a library word of 5+ letters ("HELPP" for "HELLP"),
 - a compound of two library words ("autorefraction" = "auto" + "refraction"),
 - an abbreviation whose long form the library uses ("AF" and "atrial fibrillation"), or a
-  long form whose abbreviation it uses ("total knee replacement" and "TKR").
+  long form, none of whose words the library has, whose abbreviation it uses in capitals.
 """
 
 from __future__ import annotations

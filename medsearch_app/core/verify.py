@@ -34,7 +34,8 @@ UNITS = {
     "puff": "puff", "puffs": "puff", "times": "times",
 }
 NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve"])}
 MIN_OVERLAP = 0.5
 
 
@@ -50,9 +51,8 @@ def numbers(text: str, *, spelled: bool = False) -> list[tuple[str, str | None, 
         unit_word = (m.group(2) or "").lower()
         base = unit_word.split("/")[0]
         unit = None
-        if unit_word in UNITS or base in UNITS:
-            unit = UNITS.get(unit_word, UNITS.get(base)) + (
-                "/" + unit_word.split("/")[1] if "/" in unit_word else "")
+        if base in UNITS:
+            unit = UNITS[base] + ("/" + unit_word.split("/")[1] if "/" in unit_word else "")
         out.append((value, unit, m.group(0).strip() if unit else m.group(1)))
     return out
 

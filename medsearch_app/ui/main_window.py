@@ -434,7 +434,22 @@ class MainWindow(QuantActions, QMainWindow):
 def answer_markdown(qa: QA) -> str:
     """An answer with its citations as Markdown (also the source of the PDF export)."""
     done = qa.done
-    lines = [f"# {qa.question}", "", qa.answer.strip(), ""]
+    lines = [f"# {qa.question}", ""]
+    if qa.evidence:
+        lines += ["## From your documents", ""]
+        for e in qa.evidence:
+            page = f", page {e.page}" if e.page else ""
+            lines.append(f"> “{' '.join(e.text.split())}” — {Path(e.path).name}{page}")
+            lines.append("")
+        lines += ["## Answer (written by the model)", ""]
+    if done is not None and done.warning:
+        lines += [f"**Warning:** {done.warning}", ""]
+    lines += [qa.answer.strip(), ""]
+    flagged = [c for c in done.sentences if c.supported is False] if done else []
+    if flagged:
+        lines += ["Sentences not found in their cited source:", ""]
+        lines += [f"- “{c.text}” ({c.reason})" for c in flagged]
+        lines.append("")
     if done is not None:
         lines += ["## Sources", ""]
         for c in done.citations:

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.store import query_terms
-from ...core.types import AnswerDone, Hit, Retrieved, Token
+from ...core.types import AnswerDone, Evidence, Hit, Retrieved, Token
+from ...core.verify import CITE
 
-CITE = re.compile(r"\[(\d{1,2})\]")
+EVIDENCE_STYLE = "background:#eef6ee;border-left:4px solid #3a7d44;padding:6px"
+FLAG_STYLE = "background-color:#fde2e2;color:#8a1c1c"
 
 
 @dataclass
@@ -36,6 +38,7 @@ class QA:
     answer: str = ""
     done: AnswerDone | None = None
     sources: list[Hit] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
 
 
 def source_title(h: Hit) -> str:
@@ -44,6 +47,25 @@ def source_title(h: Hit) -> str:
         return name
     label = f" (printed {h.page_label})" if h.page_label and h.page_label != str(h.page) else ""
     return f"{name}, page {h.page}{label}"
+
+
+def evidence_hit(e: Evidence) -> Hit:
+    """The viewer opens a quoted sentence like a passage: its page, the sentence highlighted."""
+    return Hit(rank=e.n, chunk_id=e.chunk_id, path=e.path, page=e.page, page_label=e.page_label,
+               score=e.score, text=e.text, start=e.start, end=e.end)
+
+
+def evidence_html(evidence: list[Evidence]) -> str:
+    """The "From your documents" block: each quoted sentence a link to its page."""
+    if not evidence:
+        return ""
+    items = "".join(
+        f"<p style='margin:4px 0'>“{html.escape(' '.join(e.text.split()))}” "
+        f"<a href='evid:{i}'>{html.escape(source_title(evidence_hit(e)))}</a></p>"
+        for i, e in enumerate(evidence))
+    return (f"<div style='{EVIDENCE_STYLE}'><b>From your documents</b>{items}</div>"
+            "<p><b>Answer</b> <span style='color:gray'>(written by the model; sentences not "
+            "found in their source are marked)</span></p>")
 
 
 def highlight(text: str, words: list[str]) -> str:
@@ -146,7 +168,14 @@ class AskPanel(QWidget):
             self.ask_requested.emit(q)
 
     def _anchor(self, url: QUrl) -> None:
-        if url.scheme() != "cite" or self.current is None:
+        if self.current is None:
+            return
+        if url.scheme() == "evid":
+            i = int(url.path()) if url.path().isdigit() else -1
+            if 0 <= i < len(self.current.evidence):
+                self.citation_clicked.emit(evidence_hit(self.current.evidence[i]))
+            return
+        if url.scheme() != "cite":
             return
         n = int(url.path() or url.host() or 0) if (url.path() or url.host()).isdigit() else 0
         srcs = self.current.sources
@@ -182,6 +211,8 @@ class AskPanel(QWidget):
             return
         if isinstance(ev, Retrieved):
             qa.sources = ev.hits
+            qa.evidence = ev.evidence
+            self.answer.setHtml(evidence_html(ev.evidence))
             self._render_sources(qa)
             self.state.setText("Writing the answer…" if ev.supported else "")
         elif isinstance(ev, Token):
@@ -195,6 +226,7 @@ class AskPanel(QWidget):
             qa.done = ev
             qa.answer = ev.answer
             qa.sources = ev.sources or qa.sources
+            qa.evidence = ev.evidence or qa.evidence
             self._render_final()
             self.set_busy(False)
 
@@ -205,9 +237,26 @@ class AskPanel(QWidget):
 
     # ---- rendering --------------------------------------------------------------------------
     def answer_html(self, qa: QA) -> str:
-        text = html.escape(qa.answer)
-        text = CITE.sub(lambda m: f"<a href='cite:{m.group(1)}'>[{m.group(1)}]</a>", text)
-        return text.replace("\n", "<br>")
+        """Evidence first, then the answer with every sentence its sources lack marked."""
+        checks = qa.done.sentences if qa.done else []
+        parts: list[str] = []
+        last = 0
+        for c in checks:
+            parts.append(html.escape(qa.answer[last:c.start]))
+            body = html.escape(qa.answer[c.start:c.end])
+            if c.supported is False:
+                body = (f"<span style='{FLAG_STYLE}' title='{html.escape(c.reason)}'>{body}</span>"
+                        f" <span style='color:#a33'>⚠ {html.escape(c.verdict.value)}: "
+                        f"{html.escape(c.reason)}</span>")
+            parts.append(body)
+            last = c.end
+        parts.append(html.escape(qa.answer[last:]))
+        text = CITE.sub(lambda m: f"<a href='cite:{m.group(1)}'>[{m.group(1)}]</a>",
+                        "".join(parts)).replace("\n", "<br>")
+        warning = qa.done.warning if qa.done else ""
+        top = (f"<p style='{FLAG_STYLE};padding:4px'><b>⚠ {html.escape(warning)}</b></p>"
+               if warning else "")
+        return evidence_html(qa.evidence) + top + text
 
     def _render_final(self) -> None:
         qa = self.current

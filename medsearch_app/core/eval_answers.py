@@ -1,0 +1,157 @@
+"""Answer quality on labelled questions: the one answer evaluator of the project.
+
+Each question is asked through the app's own pipeline (Engine.ask: retrieval, support
+judgement, evidence, model, sentence check). Per question it records whether the answer was
+refused, whether its citations and its quoted evidence point at the gold document, the share of
+its checked sentences that their sources support, and the yes/no/maybe decision where the
+question has one. Aggregated: false refusals (answerable questions refused), false acceptances
+(unanswerable questions answered), cites-gold rates, sentence support, decision accuracy.
+
+Question files (JSONL), one object per line:
+- PubMedQA `queries.jsonl`: question, relevant_doc (gold: passages named <doc>_<n>), decision;
+- the project's own sets: question, answerable, doc (gold file name), optional decision;
+- off-library sets: question and `absent` (the thing no document names): unanswerable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .types import AnswerDone
+
+Log = Callable[[str], None]
+Ask = Callable[[str], Iterator[object]]
+DECISION = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
+HEDGE = re.compile(r"\b(maybe|unclear|uncertain|not clear|inconclusive|possibly)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LabelledQuestion:
+    question: str
+    answerable: bool
+    gold: str | None = None  # a file name, or a stem that passage files start with
+    decision: str | None = None
+    id: str = ""
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    question: str
+    answerable: bool
+    refused: bool
+    reason: str
+    cites_gold: bool | None
+    evidence_gold: bool | None
+    sentences_checked: int
+    sentences_supported: int
+    decision: str | None
+    predicted: str | None
+    seconds: float
+    answer: str = ""
+    cited: list[str] = field(default_factory=list)
+
+
+def load_questions(path: Path, *, answerable: bool | None = None) -> list[LabelledQuestion]:
+    """Read a question file in any of the formats in the module docstring."""
+    out = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            q = rec["question"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{i}: not a JSON object with a 'question'") from exc
+        ans = rec.get("answerable", "absent" not in rec) if answerable is None else answerable
+        gold = rec.get("doc") or rec.get("relevant_doc")
+        out.append(LabelledQuestion(question=q, answerable=bool(ans), gold=gold,
+                                    decision=rec.get("decision"), id=str(rec.get("id", i))))
+    return out
+
+
+def matches_gold(path: str, gold: str) -> bool:
+    name = Path(path).name
+    stem = Path(path).stem
+    return name == gold or stem == gold or stem.startswith(gold + "_")
+
+
+def predicted_decision(answer: str) -> str | None:
+    m = DECISION.match(answer)
+    if m:
+        return m.group(1).lower()
+    return "maybe" if HEDGE.search(answer) else None
+
+
+def evaluate(ask: Ask, questions: Iterable[LabelledQuestion], *, log: Log | None = None,
+             cancel: threading.Event | None = None) -> Iterator[QuestionResult]:
+    """Ask each question; yields one result per question as it is done."""
+    for q in questions:
+        if cancel is not None and cancel.is_set():
+            return
+        t0 = time.perf_counter()
+        done = next((ev for ev in ask(q.question) if isinstance(ev, AnswerDone)), None)
+        if done is None:
+            continue
+        judged = [c for c in done.sentences if c.supported is not None]
+        cited = sorted({c.path for c in done.citations})
+        res = QuestionResult(
+            id=q.id, question=q.question, answerable=q.answerable, refused=not done.supported,
+            reason=done.answer if not done.supported else "",
+            cites_gold=(any(matches_gold(p, q.gold) for p in cited) if q.gold else None),
+            evidence_gold=(any(matches_gold(e.path, q.gold) for e in done.evidence)
+                           if q.gold else None),
+            sentences_checked=len(judged),
+            sentences_supported=sum(1 for c in judged if c.supported),
+            decision=q.decision, predicted=predicted_decision(done.answer),
+            seconds=round(time.perf_counter() - t0, 2), answer=done.answer, cited=cited)
+        if log:
+            flag = "refused" if res.refused else ("gold cited" if res.cites_gold else "answered")
+            log(f"[{res.id}] {flag}: {q.question[:70]}")
+        yield res
+
+
+def summarize(results: list[QuestionResult]) -> dict[str, Any]:
+    """The aggregate figures (shares are of the questions they apply to; None when none do)."""
+    ans = [r for r in results if r.answerable]
+    una = [r for r in results if not r.answerable]
+    answered = [r for r in ans if not r.refused]
+    with_gold = [r for r in answered if r.cites_gold is not None]
+    decided = [r for r in answered if r.decision]
+    checked = sum(r.sentences_checked for r in answered)
+
+    def share(n: int, d: int) -> float | None:
+        return round(n / d, 4) if d else None
+
+    return {
+        "questions": len(results),
+        "answerable": len(ans),
+        "unanswerable": len(una),
+        "false_refusals": sum(1 for r in ans if r.refused),
+        "false_acceptances": sum(1 for r in una if not r.refused),
+        "refused_unanswerable_share": share(sum(1 for r in una if r.refused), len(una)),
+        "answered_share": share(len(answered), len(ans)),
+        "cites_gold_share": share(sum(1 for r in with_gold if r.cites_gold), len(ans)),
+        "evidence_gold_share": share(sum(1 for r in with_gold if r.evidence_gold), len(ans)),
+        "gold_cited_or_quoted_share": share(
+            sum(1 for r in with_gold if r.cites_gold or r.evidence_gold), len(ans)),
+        "sentences_checked": checked,
+        "sentences_supported_share": share(sum(r.sentences_supported for r in answered),
+                                           checked),
+        "decision_accuracy": share(sum(1 for r in decided if r.predicted == r.decision),
+                                   len(decided)),
+        "decision_questions": len(decided),
+        "median_seconds": statistics.median([r.seconds for r in results]) if results else None,
+    }
+
+
+def report(results: list[QuestionResult]) -> dict[str, Any]:
+    return {"summary": summarize(results), "results": [asdict(r) for r in results]}
