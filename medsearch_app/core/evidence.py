@@ -24,9 +24,10 @@ from .types import Evidence, Hit
 SEMANTIC_WEIGHT = 0.6
 MAX_EVIDENCE = 3
 # Further sentences are quoted only when nearly as good as the best one.
-KEEP_FRACTION = 0.85
+KEEP_FRACTION = 0.75
 MIN_CHARS = 12
-LIST_START = re.compile(r"^\s*(?:[-*•▪◦–]|\d{1,2}[.)]|\|)\s*")
+MAX_ITEM_CHARS = 320
+LIST_START = re.compile(r"\s*(?:[-*•▪◦–]|\d{1,2}[.)]|\|)\s*")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"“])")
 ABBREV_BEFORE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|e\.g|i\.e|approx|Fig|No|et al)\.$",
                            re.IGNORECASE)
@@ -45,8 +46,11 @@ def units(text: str) -> list[tuple[int, int]]:
             continue
         prev = blocks[-1] if blocks and blocks[-1][0] >= 0 else None
         prev_text = text[prev[0]:prev[1]].rstrip() if prev else ""
+        # A short line before a capitalised one is a heading, not a wrapped sentence.
+        heading = len(prev_text.split()) <= 6 and body[:1].isupper()
         continues = (prev is not None and not LIST_START.match(line) and not prev_text.startswith(
-            ("#", "|")) and prev_text[-1:] not in ".!?:;" and not body.startswith("#"))
+            ("#", "|")) and prev_text[-1:] not in ".!?:;" and not body.startswith("#")
+            and not heading)
         if continues and prev is not None:
             prev[1] = end
         else:
@@ -56,6 +60,9 @@ def units(text: str) -> list[tuple[int, int]]:
         if b0 < 0:
             continue
         cut = b0
+        if LIST_START.match(text, b0) and b1 - b0 <= MAX_ITEM_CHARS:
+            out.append((b0, b1))  # a bullet or table row is quoted whole
+            continue
         for m in SENTENCE_END.finditer(text, b0, b1):
             if ABBREV_BEFORE.search(text[max(b0, m.start() - 8):m.start()]):
                 continue

@@ -58,7 +58,7 @@ def judge(store: Store, question: str, hits: list[Hit], best_similarity: float) 
 
 
 def _shares_words(question: str, hits: list[Hit]) -> bool:
-    """A retrieved passage has one of the question's specific terms or two of its words.
+    """A retrieved passage has one of the question's specific terms or half of its words.
 
     Short notes full of abbreviations score low cosines even against the question they answer
     ("What should be done about the high INR?" and a one-paragraph INR note: 0.23).
@@ -67,7 +67,8 @@ def _shares_words(question: str, hits: list[Hit]) -> bool:
     words = [w for w in query_terms(question) if len(w) >= 3]
     for h in hits:
         ws = WordSet(h.text)
-        if any(ws.has_term(t) for t in terms) or sum(ws.has(w) for w in words) >= 2:
+        if any(ws.has_term(t) for t in terms) or (
+                words and sum(ws.has(w) for w in words) >= max(1, len(words) / 2)):
             return True
     return False
 
@@ -133,6 +134,8 @@ def _spellings(word: str) -> list[str]:
         for x, y in ((a, b), (b, a)):
             if x in word:
                 out.append(word.replace(x, y))
+    if "-" in word:
+        out.append(word.replace("-", ""))  # "auto-refraction" / "autorefraction"
     split = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", word)
     if split != word:
         out.append(split)
