@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 from .store import STOPWORDS, Store, query_terms
-from .terms import Term, WordSet, initials, specific_terms
+from .terms import Term, WordSet, initials, specific_terms, uncommon_terms
 from .types import Hit
 
 # Below this best cosine similarity nothing in the library is about the question.
@@ -75,7 +75,7 @@ def _shares_words(question: str, hits: list[Hit]) -> bool:
 
 def missing_terms(store: Store, question: str) -> list[Term]:
     """The question's specific terms that the library contains in no form."""
-    terms = specific_terms(question)
+    terms = specific_terms(question) + uncommon_terms(question)
     if not terms:
         return []
     counts = store.term_chunk_counts([t.key for t in terms])

@@ -25,6 +25,8 @@ from wordfreq import zipf_frequency
 # About 1.3 occurrences per million words: below it, generic drug names, organisms and most
 # procedures; above it, the everyday and lay words clinicians type (see the module docstring).
 SPECIFIC_ZIPF = 3.1
+# Ten per million words and more: words everybody uses ("pain" 4.6, "killer" 4.3).
+EVERYDAY_ZIPF = 4.0
 
 TOKEN = re.compile(r"[^\W_][\w'’\-/]*")
 ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th|s)$", re.IGNORECASE)
@@ -89,7 +91,13 @@ def is_specific_word(word: str) -> bool:
         return False
     if _has_letters_and_digits(w):
         return True
-    return zipf(w) < SPECIFIC_ZIPF
+    return zipf(w) < SPECIFIC_ZIPF and not _everyday_compound(w)
+
+
+def _everyday_compound(w: str) -> bool:
+    """Two everyday words written as one is a lay word ("painkiller", "bedtime")."""
+    return w.isalpha() and any(zipf(w[:i]) >= EVERYDAY_ZIPF and zipf(w[i:]) >= EVERYDAY_ZIPF
+                               for i in range(3, len(w) - 2))
 
 
 def _is_abbreviation(raw: str) -> bool:
@@ -113,6 +121,27 @@ def specific_terms(text: str) -> list[Term]:
         else:
             continue
         seen.setdefault(key, Term(raw, key, abbr))
+    return list(seen.values())
+
+
+WH_TYPE = re.compile(r"\b(?:what|which|how many|how much)\s+(?:kind|type|sort)?\s*(?:of\s+)?"
+                     r"([A-Za-z][\w\-]*)", re.IGNORECASE)
+
+
+def uncommon_terms(text: str) -> list[Term]:
+    """Words between specific and everyday ("lithium" 3.6, "dialysis" 3.3, "brace" 3.7).
+
+    Left out: the word a "what/which" question asks for ("What imaging was ordered?": the
+    answer names the imaging, so the library need not use the word "imaging"), and capitalised
+    words (names of places and peoples: "Lebanese"; rare names are specific anyway).
+    """
+    asked = {m.group(1).lower() for m in WH_TYPE.finditer(text)}
+    seen: dict[str, Term] = {}
+    for m in TOKEN.finditer(text):
+        w = re.sub(r"['’]s$", "", m.group(0)).lower()
+        if (len(w) >= 4 and w.isalpha() and w not in asked and m.group(0)[0].islower()
+                and SPECIFIC_ZIPF <= zipf(w) < EVERYDAY_ZIPF and not _everyday_compound(w)):
+            seen.setdefault(w, Term(m.group(0), w, False))
     return list(seen.values())
 
 

@@ -48,7 +48,7 @@ def note_library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any
 @pytest.mark.parametrize("question", [
     "What should be done about the high INR?",
     "Was the dose changed after the INR result?",
-    "Does the patient with atrial fibrillation take a blood thinner?",
+    "Does the patient with atrial fibrillation take an anticoagulant?",
     "Did the AF patient have bleeding?",           # AF: the note writes "atrial fibrillation"
     "Did she have HELPP syndrome?",                # a typing slip
     "Was her auto-refraction normal?",
