@@ -1,7 +1,8 @@
 """README screenshots (run under Xvfb: scripts/screenshot.sh).
 
 Uses a throwaway MEDSEARCH_HOME with the demo library. Shot 1: the main window mid-answer with
-the cited page open. Shot 2: the Quantization & gauges tab mid-answer after switching the model
+the first evidence sentence's page open. Shot 3: the same answer finished, its sentences
+checked against their sources (flagged ones marked). Shot 2: the Quantization & gauges tab mid-answer after switching the model
 to another quant level (the ladder is built on first opening of the tab, as for a new user).
 """
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from medsearch_app.core.types import AnswerDone, Token
 from medsearch_app.ui.app import app_icon
 from medsearch_app.ui.main_window import MainWindow
+from medsearch_app.ui.widgets.ask_panel import evidence_hit
 
 Q1 = ("How long should antibiotics be given for community-acquired pneumonia, and when can IV "
       "be switched to oral?")
@@ -33,7 +35,8 @@ def main(out_dir: Path) -> int:
     win = MainWindow()
     win.resize(1600, 950)
     win.show()
-    shots = [out_dir / "main_window.png", out_dir / "settings_gauges.png"]
+    shots = [out_dir / "main_window.png", out_dir / "settings_gauges.png",
+             out_dir / "answer_checked.png"]
     st = {"phase": "index", "tokens": 0}
 
     def poll() -> None:
@@ -60,7 +63,8 @@ def main(out_dir: Path) -> int:
             st["tokens"] += 1
             cur = win.ask_panel.current
             if st["phase"] == "ask1" and st["tokens"] == 1 and cur and cur.sources:
-                pdf = next((h for h in cur.sources if h.page), cur.sources[0])
+                pdf = next((evidence_hit(e) for e in cur.evidence if e.page),
+                           next((h for h in cur.sources if h.page), cur.sources[0]))
                 win.open_citation(pdf)
             if st["tokens"] == 30:
                 shot = shots[0] if st["phase"] == "ask1" else shots[1]
@@ -69,6 +73,7 @@ def main(out_dir: Path) -> int:
             if st["phase"] == "ask1":
                 if not shots[0].exists():
                     win.grab().save(str(shots[0]))
+                win.grab().save(str(shots[2]))  # the answer checked, before the tab changes
                 st["phase"] = "ladder"
                 win.tabs.setCurrentIndex(1)  # first opening builds the default model's levels
             elif st["phase"] == "ask2":

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -94,6 +96,15 @@ def _child(path: str, conn: Connection, memory_mb: int) -> None:
         conn.close()
 
 
+HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\s*\n\s*(?=[a-z])")
+
+
+def clean_page_text(text: str) -> str:
+    """Undo print layout that hides words from search: ligatures ("ﬁ" -> "fi", NFKC) and words
+    hyphenated across a line break ("traf-\nficking" -> "trafficking")."""
+    return HYPHEN_BREAK.sub("", unicodedata.normalize("NFKC", text))
+
+
 def _page_reason(exc: Exception) -> str:
     name = type(exc).__name__
     if name == "LimitReachedError":
@@ -149,7 +160,7 @@ def extract_pdf(
             if kind == "count":
                 res.n_pages = int(msg[1])
             elif kind == "page":
-                res.pages.append(PageText(page=msg[1], label=msg[2], text=msg[3]))
+                res.pages.append(PageText(page=msg[1], label=msg[2], text=clean_page_text(msg[3])))
             elif kind == "page_error":
                 res.page_errors.append((msg[1], msg[2]))
             elif kind == "error":
