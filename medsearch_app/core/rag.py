@@ -28,7 +28,8 @@ from .verify import CITE, SENTENCE, check_answer, summary_warning
 
 SYSTEM_PROMPT = (
     "You are a careful clinical assistant. Answer the question using only the numbered "
-    "sources. After each sentence, cite the source it comes from as [1], [2], etc. If the "
+    "sources. If the question can be answered yes or no, begin with Yes, No or Maybe. "
+    "After each sentence, cite the source it comes from as [1], [2], etc. If the "
     "sources do not contain the answer, reply exactly: The sources do not answer this question."
 )
 NOT_SUPPORTED = "Your documents do not support an answer to this question"
