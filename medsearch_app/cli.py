@@ -279,6 +279,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                       modes=args.modes.split(","), precision=args.precision, limit=args.limit,
                       weights=[float(w) for w in args.weights.split(",") if w] or None,
                       work=Path(args.work) if args.work else None,
+                      page_questions=[Path(p) for p in args.page_questions],
                       log=lambda m: print(m, file=sys.stderr))
     _emit(args, report, json.dumps(report, indent=2))
     return EXIT_OK
@@ -408,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=0, help="use only the first N questions")
     sp.add_argument("--weights", default="", metavar="A,B,...",
                     help="hybrid dense weights to compare (default: the built-in weight)")
+    sp.add_argument("--page-questions", metavar="FILE", action="append", default=[],
+                    help="more page-located questions over --pdfs (JSONL: question, file, "
+                    "pages); repeatable")
     sp.add_argument("--work", metavar="DIR", help="keep the evaluation libraries here so a "
                     "re-run does not re-embed")
     sp.set_defaults(func=cmd_eval)

@@ -12,7 +12,7 @@ import json
 import math
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,37 +92,46 @@ def eval_pubmedqa(lib: Library, folder: Path, modes: list[str], *, limit: int, l
 
 
 def eval_pdfs(lib: Library, folder: Path, modes: list[str], *, log: Log,
-              weights: list[float]) -> dict[str, Any]:
+              weights: list[float], page_questions: Sequence[Path] = ()) -> dict[str, Any]:
+    """Page location: the LitQA2 key pages, plus page-located question files of one's own
+    (JSONL: question, file (a name under `folder`), pages (1-based physical pages))."""
     done = _index(lib, folder, log)
-    qs = []
+    sets: dict[str, list[dict[str, Any]]] = {"litqa2": []}
     for qfile in sorted(folder.rglob("questions.jsonl")):
         for line in qfile.read_text("utf-8").split("\n"):
             if line.strip():
                 rec = json.loads(line)
                 if rec.get("key_passage_pages"):
-                    qs.append(rec)
-    out: dict[str, Any] = {"questions": len(qs), "chunks": done.chunks,
+                    sets["litqa2"].append({"question": rec["question"], "file": rec["file"],
+                                           "pages": rec["key_passage_pages"]})
+    for extra in page_questions:
+        sets[extra.stem] = [json.loads(x) for x in extra.read_text("utf-8").split("\n")
+                            if x.strip()]
+    out: dict[str, Any] = {"questions": {k: len(v) for k, v in sets.items()},
+                           "chunks": done.chunks,
                            "failed": [{"path": f.path, "reason": f.reason} for f in done.failed]}
     runs: list[tuple[str, float | None]] = [(m, None) for m in modes if m != "hybrid"]
     if "hybrid" in modes:
         runs += [("hybrid", w) for w in weights]
     for mode, w in runs:
         retr = Retriever(lib) if w is None else Retriever(lib, dense_weight=w)
-        found = 0
-        for q in qs:
-            res = retr.search(q["question"], k=5, mode=mode)
-            pages = set(q["key_passage_pages"])
-            found += any(Path(h.path).name == q["file"] and h.page in pages for h in res.hits)
         name = mode if w is None else f"hybrid@{w:g}"
-        out[name] = {"page_in_top5": found, "of": len(qs),
-                     "share": round(found / max(1, len(qs)), 3)}
-        log(f"pdfs {name}: {out[name]}")
+        for set_name, qs in sets.items():
+            found = 0
+            for q in qs:
+                res = retr.search(q["question"], k=5, mode=mode)
+                pages, file = set(q["pages"]), Path(q["file"]).name
+                found += any(Path(h.path).name == file and h.page in pages for h in res.hits)
+            key = name if set_name == "litqa2" else f"{set_name}:{name}"
+            out[key] = {"page_in_top5": found, "of": len(qs),
+                        "share": round(found / max(1, len(qs)), 3)}
+            log(f"pdfs {key}: {out[key]}")
     return out
 
 
 def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], precision: str,
              limit: int = 0, log: Log = print, weights: list[float] | None = None,
-             work: Path | None = None) -> dict[str, Any]:
+             work: Path | None = None, page_questions: Sequence[Path] = ()) -> dict[str, Any]:
     """Evaluate retrieval per mode (and per hybrid weight) in a throwaway library."""
     from .search import DENSE_WEIGHT
 
@@ -148,7 +157,8 @@ def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], prec
             (Path(tmp) / "pdfs").mkdir(parents=True, exist_ok=True)
             lib = Library(Path(tmp) / "pdfs", emb)
             try:
-                report["pdfs"] = eval_pdfs(lib, pdfs, modes, log=log, weights=weights)
+                report["pdfs"] = eval_pdfs(lib, pdfs, modes, log=log, weights=weights,
+                                           page_questions=page_questions)
             finally:
                 lib.close()
     report["seconds"] = round(time.monotonic() - t0, 1)
