@@ -205,7 +205,7 @@ def test_ask_streams_tokens_and_citations_open_the_pdf_page(ready_ui: UiSession,
     assert viewer.current_path == hit.path
     assert hit.page is not None and viewer.current_page == hit.page
     assert viewer.doc.pageCount() >= hit.page
-    assert viewer.pdf.pageNavigator().currentPage() == hit.page - 1
+    assert viewer.pdf.page == hit.page - 1
     assert f"page {hit.page}" in viewer.title.text()
     assert win.statusBar().currentMessage().startswith("Opened ")
 

@@ -1,28 +1,19 @@
-"""Source viewer: a PDF at the cited page with the passage highlighted, or a note scrolled to it."""
+"""Source viewer: a PDF at the cited page, or a note (Markdown rendered), with the whole cited
+passage or quoted sentence highlighted (located with core/textspan.py)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
-from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
-from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPolygonF, QTextCharFormat, QTextCursor
+from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QLabel, QStackedWidget, QTextEdit, QVBoxLayout, QWidget
 
 from ...core.ingest.notes import read_note
+from ...core.textspan import locate
 from ...core.types import Hit
-
-
-def search_phrase(text: str, words: int = 5) -> str:
-    """A short run of words from the passage that the PDF's own text layer will contain."""
-    for line in text.splitlines():
-        toks = re.findall(r"[A-Za-z0-9][\w\-,.%()/]*", line)
-        if len(toks) >= words:
-            return " ".join(toks[:words])
-    toks = re.findall(r"\S+", text)
-    return " ".join(toks[:words])
+from .pdf_page import PdfPage
 
 
 class SourceViewer(QWidget):
@@ -33,13 +24,7 @@ class SourceViewer(QWidget):
         self.title = QLabel("<b>Source</b> — click a citation to open its page")
         self.title.setWordWrap(True)
         self.doc = QPdfDocument(self)
-        self.search = QPdfSearchModel(self)
-        self.search.setDocument(self.doc)
-        self.pdf = QPdfView(self)
-        self.pdf.setDocument(self.doc)
-        self.pdf.setSearchModel(self.search)
-        self.pdf.setPageMode(QPdfView.PageMode.MultiPage)
-        self.pdf.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.pdf = PdfPage(self.doc, self)
         self.note = QTextEdit(self)
         self.note.setReadOnly(True)
         self.stack = QStackedWidget(self)
@@ -51,17 +36,31 @@ class SourceViewer(QWidget):
         lay.addWidget(self.stack, 1)
         self.current_path: str | None = None
         self.current_page: int | None = None
+        self.highlighted = ""  # the text the last show_hit highlighted ("" if not found)
 
-    def show_hit(self, hit: Hit) -> str | None:
-        """Open the hit's document at its page; returns an error message or None."""
+    def show_hit(self, hit: Hit, *, highlight: str | None = None) -> str | None:
+        """Open the hit's document at its page with `highlight` (default: the passage) marked;
+        returns an error message or None."""
         path = Path(hit.path)
         if not path.exists():
             return f"{path.name} is no longer on disk"
+        text = hit.text if highlight is None else highlight
         if path.suffix.lower() == ".pdf":
-            return self._show_pdf(path, hit)
-        return self._show_note(path, hit)
+            return self._show_pdf(path, hit, text)
+        return self._show_note(path, text)
 
-    def _show_pdf(self, path: Path, hit: Hit) -> str | None:
+    def page_highlights(self, page: int, text: str) -> list[QPolygonF]:
+        """Polygons (page points) covering `text` on 0-based `page`, [] if it is not found."""
+        page_text = self.doc.getAllText(page).text()
+        span = locate(text, page_text) if text.strip() else None
+        if span is None:
+            self.highlighted = ""
+            return []
+        self.highlighted = page_text[span[0]:span[1]]
+        sel = self.doc.getSelectionAtIndex(page, span[0], span[1] - span[0])
+        return list(sel.bounds()) if sel.isValid() else []
+
+    def _show_pdf(self, path: Path, hit: Hit, text: str) -> str | None:
         if self.current_path != str(path):
             self.doc.close()
             self.current_path = None  # nothing is loaded if the load below fails
@@ -69,10 +68,9 @@ class SourceViewer(QWidget):
             if err != QPdfDocument.Error.None_:
                 return f"{path.name} cannot be shown ({err.name})"
             self.current_path = str(path)
-        page = max(0, (hit.page or 1) - 1)
-        self.search.setSearchString(search_phrase(hit.text))
+        page = max(0, min((hit.page or 1) - 1, self.doc.pageCount() - 1))
         self.stack.setCurrentWidget(self.pdf)
-        self.pdf.pageNavigator().jump(page, QPointF(0, 0), 0)
+        self.pdf.show_page(page, self.page_highlights(page, text))
         self.current_page = page + 1
         label = f" (printed {hit.page_label})" if hit.page_label and hit.page_label != str(
             hit.page) else ""
@@ -80,33 +78,40 @@ class SourceViewer(QWidget):
                            f"{self.doc.pageCount()}")
         return None
 
-    def _show_note(self, path: Path, hit: Hit) -> str | None:
+    def _show_note(self, path: Path, text: str) -> str | None:
         try:
-            text = read_note(path).text
+            note = read_note(path).text
         except Exception as exc:  # noqa: BLE001 - shown as a message
             return f"{path.name} cannot be shown ({exc})"
         self.current_path, self.current_page = str(path), None
-        self.note.setPlainText(text)
-        start = text.find(hit.text[:80]) if hit.text else -1
-        end = start + len(hit.text) if start >= 0 else -1
-        cur = QTextCursor(self.note.document())
-        if start >= 0:
-            cur.setPosition(start)
-            cur.setPosition(min(end, len(text)), QTextCursor.MoveMode.KeepAnchor)
+        if path.suffix.lower() in (".md", ".markdown"):
+            self.note.setMarkdown(note)
+        else:
+            self.note.setPlainText(note)
+        shown = self.note.toPlainText()
+        span = locate(text, shown) if text.strip() else None
+        self.highlighted = shown[span[0]:span[1]] if span else ""
+        if span is not None:
+            cur = QTextCursor(self.note.document())
+            cur.setPosition(span[0])
+            cur.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
             fmt = QTextCharFormat()
             fmt.setBackground(QColor("#fff2a8"))
             sel = QTextEdit.ExtraSelection()
             sel.cursor, sel.format = cur, fmt
             self.note.setExtraSelections([sel])
             c2 = QTextCursor(self.note.document())
-            c2.setPosition(start)
+            c2.setPosition(span[0])
             self.note.setTextCursor(c2)
             self.note.ensureCursorVisible()
+        else:
+            self.note.setExtraSelections([])
         self.stack.setCurrentWidget(self.note)
         self.title.setText(f"<b>{path.name}</b> — note")
         self.note.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         return None
 
     def close_document(self) -> None:
+        self.pdf.clear()
         self.doc.close()
         self.current_path = None

@@ -1,0 +1,73 @@
+"""The source viewer highlights the whole passage on a PDF page and in a rendered note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+
+from medsearch_app.core.types import Hit
+from medsearch_app.ui.widgets.pdf_viewer import SourceViewer
+
+PASSAGE = ("Patients with a CURB-65 score of three to five have high severity pneumonia and should "
+           "be managed in hospital, with assessment for critical care when the score is four or "
+           "five; intravenous co-amoxiclav plus clarithromycin is the usual first treatment.")
+
+
+def _pdf(path: Path) -> Path:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "Page one is about something else entirely.")
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "Severity assessment.\n\n" + PASSAGE + "\n\nOther advice follows here.")
+    pdf.output(str(path))
+    return path
+
+
+def test_pdf_passage_is_highlighted_over_several_lines(qtbot: Any, tmp_path: Path) -> None:
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(700, 600)
+    viewer.show()
+    path = _pdf(tmp_path / "guide.pdf")
+    assert viewer.show_hit(Hit(1, 1, str(path), 2, "2", 0.9, PASSAGE)) is None
+    assert viewer.current_page == 2 and viewer.pdf.page == 1
+    polys = viewer.pdf.highlights
+    assert polys, "nothing highlighted"
+    top = min(p.boundingRect().top() for p in polys)
+    bottom = max(p.boundingRect().bottom() for p in polys)
+    assert bottom - top > 3 * 6, "the highlight does not span the passage's lines"
+    assert viewer.highlighted.split()[0] == "Patients"
+    assert viewer.highlighted.rstrip(".").endswith("treatment")
+    # A quoted sentence highlights only that sentence.
+    assert viewer.show_hit(Hit(1, 1, str(path), 2, "2", 0.9, PASSAGE),
+                           highlight="Other advice follows here.") is None
+    assert viewer.highlighted.startswith("Other advice")
+    assert max(p.boundingRect().bottom() for p in viewer.pdf.highlights) - min(
+        p.boundingRect().top() for p in viewer.pdf.highlights) < 15
+
+
+def test_text_not_on_the_page_opens_it_without_highlight(qtbot: Any, tmp_path: Path) -> None:
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    path = _pdf(tmp_path / "guide.pdf")
+    assert viewer.show_hit(Hit(1, 1, str(path), 1, "1", 0.9, PASSAGE)) is None
+    assert viewer.current_page == 1 and viewer.pdf.highlights == [] and viewer.highlighted == ""
+
+
+def test_markdown_note_is_rendered_with_the_passage_marked(qtbot: Any, tmp_path: Path) -> None:
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    note = tmp_path / "inr.md"
+    note.write_text("# Warfarin clinic\n\nINR today **4.6**, above the target range.\n\n"
+                    "## Plan\n\n- Hold **two doses**, recheck INR in three days.\n",
+                    encoding="utf-8")
+    assert viewer.show_hit(Hit(1, 1, str(note), None, None, 0.9,
+                               "- Hold **two doses**, recheck INR in three days.")) is None
+    shown = viewer.note.toPlainText()
+    assert "**" not in shown and "#" not in shown
+    sels = viewer.note.extraSelections()
+    assert len(sels) == 1
+    assert sels[0].cursor.selectedText() == "Hold two doses, recheck INR in three days"
