@@ -27,6 +27,7 @@ MAX_EVIDENCE = 3
 KEEP_FRACTION = 0.75
 MIN_CHARS = 12
 MAX_ITEM_CHARS = 320
+MAX_UNIT_CHARS = 400
 LIST_START = re.compile(r"\s*(?:[-*•▪◦–]|\d{1,2}[.)]|\|)\s*")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"“])")
 ABBREV_BEFORE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|St|vs|e\.g|i\.e|approx|Fig|No|et al)\.$",
@@ -69,7 +70,20 @@ def units(text: str) -> list[tuple[int, int]]:
             out.append((cut, m.start()))
             cut = m.end()
         out.append((cut, b1))
+    out = [piece for a, b in out for piece in _lines_if_long(text, a, b)]
     return [(a, b) for a, b in ((_strip(text, a, b)) for a, b in out) if b - a >= MIN_CHARS]
+
+
+def _lines_if_long(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """A long "sentence" spanning many lines is a flattened table: quote it line by line."""
+    if b - a <= MAX_UNIT_CHARS or text.count("\n", a, b) < 2:
+        return [(a, b)]
+    out, cut = [], a
+    while (nl := text.find("\n", cut, b)) >= 0:
+        out.append((cut, nl))
+        cut = nl + 1
+    out.append((cut, b))
+    return out
 
 
 def _strip(text: str, a: int, b: int) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QKeySequence, QShortcut, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -213,13 +213,17 @@ class AskPanel(QWidget):
             qa.sources = ev.hits
             qa.evidence = ev.evidence
             self.answer.setHtml(evidence_html(ev.evidence))
+            if ev.evidence:  # the streamed answer starts on a plain line of its own
+                cur = self.answer.textCursor()
+                cur.movePosition(QTextCursor.MoveOperation.End)
+                cur.insertBlock(QTextBlockFormat(), QTextCharFormat())
             self._render_sources(qa)
             self.state.setText("Writing the answer…" if ev.supported else "")
         elif isinstance(ev, Token):
             qa.answer += ev.text
             cur = self.answer.textCursor()
             cur.movePosition(QTextCursor.MoveOperation.End)
-            cur.insertText(ev.text)
+            cur.insertText(ev.text, QTextCharFormat())
             self.answer.setTextCursor(cur)
             self.answer.ensureCursorVisible()
         elif isinstance(ev, AnswerDone):
@@ -246,8 +250,9 @@ class AskPanel(QWidget):
             body = html.escape(qa.answer[c.start:c.end])
             if c.supported is False:
                 body = (f"<span style='{FLAG_STYLE}' title='{html.escape(c.reason)}'>{body}</span>"
-                        f" <span style='color:#a33'>⚠ {html.escape(c.verdict.value)}: "
-                        f"{html.escape(c.reason)}</span>")
+                        f" <span style='color:#a33'>⚠ {html.escape(c.verdict.value)}"
+                        f"{': ' + html.escape(c.reason) if c.reason != c.verdict.value else ''}"
+                        "</span>")
             parts.append(body)
             last = c.end
         parts.append(html.escape(qa.answer[last:]))
