@@ -22,8 +22,12 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-EF_CONSTRUCTION = 200
-M = 16
+# M=16 left real libraries' graphs disconnected: on the 17 shared PDFs (3023 MiniLM chunks,
+# many near-duplicates: running heads, reference lists) a query whose best chunk has cosine 0.60
+# got 0.37 back even with ef = n; M=32 / ef_construction=400 found the exact top 1 (bench/
+# bench_retrieval.py checks recall against exact search).
+EF_CONSTRUCTION = 400
+M = 32
 DEFAULT_EF = 128
 
 
