@@ -3,7 +3,7 @@
 Run:  .venv/bin/python bench/bench_retrieval.py [--n 100000] [--queries 1000] [--json OUT]
 
 Builds, in the same run and on the same vectors:
-  app   medsearch_app.core.index.VectorIndex (the app's own wrapper: M=16, ef_construction=200,
+  app   medsearch_app.core.index.VectorIndex (the app's own wrapper: M=32, ef_construction=400,
         search ef=128), filled in batches of 64 vectors as the library does while indexing.
   raw   a bare hnswlib.Index with the same space/M/ef_construction/ef, filled with one
         add_items call (num_threads=1, like the app).
