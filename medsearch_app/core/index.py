@@ -104,6 +104,23 @@ class VectorIndex:
         if hnsw.element_count < len(ids):
             raise IndexProblem("index holds fewer vectors than its metadata lists")
         self._hnsw, self._ids, self._gen = hnsw, {int(i) for i in ids}, gen
+        if hnsw.M < M:  # built by an older version with a sparser graph (see M above)
+            self._relink()
+
+    def _relink(self) -> None:
+        """Rebuild the graph with today's M from the stored vectors (saved by the next save)."""
+        import hnswlib
+
+        ids = sorted(self._ids)
+        fresh = hnswlib.Index(space="cosine", dim=self.dim)
+        fresh.init_index(max_elements=max(1024, len(ids) * 2), ef_construction=EF_CONSTRUCTION,
+                         M=M, allow_replace_deleted=False)
+        if ids:
+            fresh.add_items(np.asarray(self._hnsw.get_items(ids), dtype=np.float32),
+                            np.asarray(ids, dtype=np.int64), num_threads=1)
+        fresh.set_ef(self.ef)
+        log.info("vector index %s relinked with M=%d (%d vectors)", self.folder, M, len(ids))
+        self._hnsw, self._dirty = fresh, True
 
     def save(self) -> None:
         """Persist atomically (new generation file, then meta.json replaced, then old removed)."""

@@ -261,3 +261,33 @@ def test_library_rebuilds_a_corrupt_index(home: Path, embedder, tmp_path: Path) 
         assert lib.index_problem() is None and len(lib.index) == n
     finally:
         lib.close()
+
+
+def test_an_index_built_with_a_sparser_graph_is_relinked_on_open(tmp_path: Path) -> None:
+    """Indexes saved with M=16 (older versions) are rebuilt with today's M, vectors kept."""
+    from medsearch_app.core import index as index_mod
+
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(300, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    old_m = index_mod.M
+    index_mod.M = 16
+    try:
+        idx = index_mod.VectorIndex.open(tmp_path / "ix", 8)
+        idx.add(list(range(1, 301)), vecs)
+        idx.save()
+        idx.close()
+    finally:
+        index_mod.M = old_m
+    idx = index_mod.VectorIndex.open(tmp_path / "ix", 8)
+    try:
+        assert idx.problem is None and idx._hnsw.M == old_m > 16
+        assert sorted(idx.ids) == list(range(1, 301))
+        assert np.allclose(idx.get_vectors([7]), vecs[6:7], atol=1e-5)
+        assert idx.search(vecs[41], 1)[0][0] == 42
+        idx.save()
+    finally:
+        idx.close()
+    again = index_mod.VectorIndex.open(tmp_path / "ix", 8)
+    assert again._hnsw.M == old_m
+    again.close()
