@@ -289,5 +289,6 @@ def test_an_index_built_with_a_sparser_graph_is_relinked_on_open(tmp_path: Path)
     finally:
         idx.close()
     again = index_mod.VectorIndex.open(tmp_path / "ix", 8)
-    assert again._hnsw.M == old_m
+    relinked_m = again._hnsw.M
     again.close()
+    assert relinked_m == index_mod.M
