@@ -3,7 +3,8 @@
 Uses a throwaway MEDSEARCH_HOME with the demo library. Shot 1: the main window mid-answer with
 the first evidence sentence's page open. Shot 3: the same answer finished, its sentences
 checked against their sources (flagged ones marked). Shot 2: the Quantization & gauges tab
-mid-answer after switching the model to another quant level (the ladder is built on first opening of the tab, as for a new user).
+mid-answer after switching the model to another quant level (the ladder is built on first
+opening of the tab, as for a new user).
 """
 
 from __future__ import annotations
