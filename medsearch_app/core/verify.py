@@ -81,7 +81,13 @@ def check_answer(answer: str, hits: Sequence[Hit]) -> list[SentenceCheck]:
     return out
 
 
+SOURCE_LABEL = re.compile(r"^\W*[\w\-. ]+\.(?:pdf|md|txt|markdown)(?:, page \d+.*)?\W*$",
+                          re.IGNORECASE)
+
+
 def check_sentence(claim: str, cited: list[str], cites: list[int]) -> tuple[Verdict, str]:
+    if SOURCE_LABEL.match(claim):  # the model repeating a source's label: "(guide.pdf, page 5)"
+        return Verdict.NO_CLAIM, ""
     words = [w for w in query_terms(claim) if not w.replace(".", "").isdigit()]
     nums = numbers(claim)
     if len(words) < 2 and not nums:

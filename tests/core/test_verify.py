@@ -73,3 +73,9 @@ def test_numbers_keep_units_decimals_and_thousands() -> None:
     assert {("0.15", "mg/kg"), ("2", None), ("3", None), ("1000", "units"), ("10", "mg"),
             ("5", "%")} <= got
     assert numbers("CURB-65") == []
+
+
+def test_a_repeated_source_label_is_not_a_claim() -> None:
+    checks = check_answer("[6] (guideline.pdf, page 5)\nHold two doses and recheck the INR in "
+                          "three days [1].", HITS)
+    assert [c.supported for c in checks] == [None, True]

@@ -7,7 +7,7 @@ painted over it at the same scale. PgUp/PgDn turn pages; Ctrl+= / Ctrl+- zoom.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPixmap, QPolygonF, QShortcut
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
@@ -41,11 +41,12 @@ class PdfPage(QScrollArea):
         self.page = max(0, min(page, self.doc.pageCount() - 1))
         self.highlights = list(highlights or [])
         self._render()
-        if self.highlights:
-            top = min(p.boundingRect().top() for p in self.highlights) * self._scale()
-            self.verticalScrollBar().setValue(max(0, int(top) - 60))
-        else:
-            self.verticalScrollBar().setValue(0)
+        self.label.adjustSize()  # the scroll range must know the new page's height now
+        top = (min(p.boundingRect().top() for p in self.highlights) * self._scale()
+               if self.highlights else 0.0)
+        self.verticalScrollBar().setValue(max(0, int(top) - 60))
+        # Once more after the layout settles (the first show of the widget resizes it).
+        QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(max(0, int(top) - 60)))
 
     def turn(self, step: int) -> None:
         if 0 <= self.page + step < self.doc.pageCount():
