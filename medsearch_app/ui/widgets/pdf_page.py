@@ -46,7 +46,8 @@ class PdfPage(QScrollArea):
                if self.highlights else 0.0)
         self.verticalScrollBar().setValue(max(0, int(top) - 60))
         # Once more after the layout settles (the first show of the widget resizes it).
-        QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(max(0, int(top) - 60)))
+        bar = self.verticalScrollBar()
+        QTimer.singleShot(0, bar, lambda: bar.setValue(max(0, int(top) - 60)))
 
     def turn(self, step: int) -> None:
         if 0 <= self.page + step < self.doc.pageCount():
