@@ -100,3 +100,23 @@ def test_every_number_missing_from_the_cited_source_is_flagged(small_library_run
                     assert s.supported is False, (s.text, num, cited[:300])
     # The answers of the default model do contain invented numbers; the check must have run.
     assert checked >= 1
+
+
+@pytest.mark.slow
+def test_eval_answers_command_reports_refusals_as_json(medsearch: Any, tmp_path: Path) -> None:
+    """`medsearch eval-answers --no-model`: one JSON document with the refusal figures."""
+    import json
+
+    folder = build_library(tmp_path / "lib")
+    out = tmp_path / "report.json"
+    r = medsearch(tmp_path / "home", "eval-answers", "--questions",
+                  str(DATA / "questions.jsonl"), "--library", str(folder), "--no-model",
+                  "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    summary = json.loads(r.stdout)["summary"]
+    assert summary["questions"] == summary["answerable"] + summary["unanswerable"] >= 40
+    assert summary["false_refusals"] <= 0.1 * summary["answerable"]
+    assert summary["refused_unanswerable_share"] >= 0.9
+    per_question = json.loads(out.read_text("utf-8"))["results"]
+    assert len(per_question) == summary["questions"]
+    assert all("refused" in q and "reason" in q for q in per_question)
