@@ -261,10 +261,13 @@ class Store:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT term FROM chunks_vocab ORDER BY term")]
 
-    def all_chunk_text(self) -> str:
-        """The text of every chunk, one per line (for rare whole-library pattern checks)."""
+    def texts_matching(self, fts_query: str, limit: int = 2000) -> list[str]:
+        """Texts of (at most `limit`) chunks matching an FTS5 query, for pattern checks that
+        must not read the whole library."""
         with self._lock:
-            return "\n".join(r[0] for r in self._db.execute("SELECT text FROM chunks"))
+            return [r[0] for r in self._db.execute(
+                "SELECT c.text FROM chunks c WHERE c.id IN (SELECT rowid FROM chunks_fts "
+                "WHERE chunks_fts MATCH ? LIMIT ?)", (fts_query, limit))]
 
     def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
         """How many chunks contain each term or a close variant of it.

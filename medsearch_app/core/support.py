@@ -93,7 +93,6 @@ class _Vocabulary:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._words: list[str] | None = None
-        self._text: str | None = None
 
     @property
     def words(self) -> list[str]:
@@ -105,10 +104,9 @@ class _Vocabulary:
         """A library word equal to `word` or a stem of it ("refraction" -> "refract")."""
         return self.store.term_chunk_counts([word]).get(word, 0) > 0
 
-    def text(self) -> str:
-        if self._text is None:
-            self._text = self.store.all_chunk_text()
-        return self._text
+    def texts(self, fts_query: str) -> str:
+        """Chunks matching an FTS5 query, joined (bounded: never the whole library)."""
+        return "\n".join(self.store.texts_matching(fts_query))
 
 
 def _other_form(term: Term, vocab: _Vocabulary) -> bool:
@@ -181,7 +179,7 @@ def _long_form_in_library(abbr: str, vocab: _Vocabulary) -> bool:
         return False
     pattern = re.compile(
         r"\b" + r"[\s\-]+".join(rf"({c}[a-z]{{2,}})" for c in letters) + r"\b", re.IGNORECASE)
-    for m in pattern.finditer(vocab.text()):
+    for m in pattern.finditer(vocab.texts(" AND ".join(f"{c}*" for c in letters))):
         if not any(g.lower() in STOPWORDS for g in m.groups()):
             return True
     return False
@@ -209,4 +207,5 @@ def _long_forms_covered(question: str, vocab: _Vocabulary) -> set[str]:
 
 def _abbr_is_used(abbr: str, vocab: _Vocabulary) -> bool:
     """The abbreviation occurs written in capitals somewhere (not only as an ordinary word)."""
-    return re.search(rf"\b{re.escape(abbr.upper())}s?\b", vocab.text()) is not None
+    return re.search(rf"\b{re.escape(abbr.upper())}s?\b",
+                     vocab.texts(f'"{abbr}"')) is not None
