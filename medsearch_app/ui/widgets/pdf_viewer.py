@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPolygonF, QTextCharFormat, QTextCursor
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QLabel, QStackedWidget, QTextEdit, QVBoxLayout, QWidget
@@ -27,6 +27,8 @@ class SourceViewer(QWidget):
         self.pdf = PdfPage(self.doc, self)
         self.note = QTextEdit(self)
         self.note.setReadOnly(True)
+        self.note.document().setDocumentMargin(10)
+        self.note.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.pdf)
         self.stack.addWidget(self.note)
@@ -88,28 +90,37 @@ class SourceViewer(QWidget):
             self.note.setMarkdown(note)
         else:
             self.note.setPlainText(note)
+        self.stack.setCurrentWidget(self.note)  # laid out before scrolling to the span
+        self.title.setText(f"<b>{path.name}</b> — note")
         shown = self.note.toPlainText()
         span = locate(text, shown) if text.strip() else None
         self.highlighted = shown[span[0]:span[1]] if span else ""
-        if span is not None:
-            cur = QTextCursor(self.note.document())
-            cur.setPosition(span[0])
-            cur.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
-            fmt = QTextCharFormat()
-            fmt.setBackground(QColor("#fff2a8"))
-            sel = QTextEdit.ExtraSelection()
-            sel.cursor, sel.format = cur, fmt
-            self.note.setExtraSelections([sel])
-            c2 = QTextCursor(self.note.document())
-            c2.setPosition(span[0])
-            self.note.setTextCursor(c2)
-            self.note.ensureCursorVisible()
-        else:
+        self.note.verticalScrollBar().setValue(0)
+        if span is None:
             self.note.setExtraSelections([])
-        self.stack.setCurrentWidget(self.note)
-        self.title.setText(f"<b>{path.name}</b> — note")
-        self.note.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            return None
+        cur = QTextCursor(self.note.document())
+        cur.setPosition(span[0])
+        cur.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor("#fff2a8"))
+        sel = QTextEdit.ExtraSelection()
+        sel.cursor, sel.format = cur, fmt
+        self.note.setExtraSelections([sel])
+        start = QTextCursor(self.note.document())
+        start.setPosition(span[0])
+        self.note.setTextCursor(start)
+        self._scroll_note_to(start)
+        # Once more after the layout settles (the first show of the widget resizes it).
+        bar = self.note.verticalScrollBar()
+        QTimer.singleShot(0, bar, lambda: self._scroll_note_to(start))
         return None
+
+    def _scroll_note_to(self, cursor: QTextCursor) -> None:
+        """Put the line of `cursor` a quarter down the note view (the top stays if it fits)."""
+        bar = self.note.verticalScrollBar()
+        top = self.note.cursorRect(cursor).top() - self.note.viewport().height() // 4
+        bar.setValue(max(0, bar.value() + top))
 
     def close_document(self) -> None:
         self.pdf.clear()
