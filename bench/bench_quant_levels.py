@@ -4,7 +4,7 @@ Run:  .venv/bin/python bench/bench_quant_levels.py [--levels F16,Q8_0,...] [--to
                                                     [--switches 20] [--json OUT]
 
 1. Builds the default model's ladder (quantize.build_ladder on models.default_model_path(),
-   default levels F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0,Q3_K_M,Q2_K) into a temporary models folder
+   default levels: quantize.LADDER, F16 down to Q2_K) into a temporary models folder
    (or --models-dir, where existing levels are reused), and times it.
 2. For the shipped source file and each level, in a FRESH subprocess (clean RSS): loads it with
    LlmRuntime, generates --tokens tokens greedily on a fixed prompt, and reports file MiB, RSS
@@ -37,8 +37,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from medsearch_app.core.quantize import LADDER
+
 REPO = Path(__file__).resolve().parent.parent
-LADDER = "F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0,Q3_K_M,Q2_K"
 LEAK_LEVELS = ("Q8_0", "Q4_K_M")
 TARGET_LEAK_PCT = 10.0
 PROMPT = ("Explain step by step how a doctor assesses the severity of community-acquired "
@@ -203,7 +204,8 @@ def leak_check(files: dict[str, Path], switches: int, tokens: int) -> dict[str, 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--levels", default=LADDER, help="comma-separated (default: %(default)s)")
+    ap.add_argument("--levels", default=",".join(LADDER),
+                    help="comma-separated (default: %(default)s)")
     ap.add_argument("--models-dir", help="build/reuse the ladder here (default: a temp folder)")
     ap.add_argument("--tokens", type=int, default=64, help="tokens generated per level")
     ap.add_argument("--threads", type=int, default=0, help="0 = the app's own choice")

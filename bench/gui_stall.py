@@ -10,9 +10,12 @@ and index the demo library, then measures with a 10 ms QTimer on the GUI thread:
   indexing    adding a folder of N generated notes until the index run finishes
   generation  one answer with max_tokens raised to --tokens, from Ask to AnswerDone
               (also split: prompt processing before the first token, and token streaming)
+  level switch  reloading the model's level on its owner thread (the shipped file, loaded
+              anew) while the GUI thread re-reads the library every 20 ms, as the window does;
+              a lock held across the load would show here as a stall as long as the load
 
 For each phase it prints the largest gap between ticks (the worst stall), the p99 gap, and the
-ratio of the largest stall to the baseline's. Target: largest stall < 100 ms while working.
+ratio of the largest stall to the baseline's. Target: largest stall < 50 ms while working.
 Exits 0 whatever the figures (it reports; tests/ui has the lenient pass/fail check).
 """
 
@@ -30,7 +33,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TextIO
 
-TARGET_MS = 100.0
+TARGET_MS = 50.0
 TICK_MS = 10
 # Asks for a long answer: the default model fills 300 tokens with it.
 QUESTION = ("Explain in detail, step by step, the whole guideline for community-acquired "
@@ -198,9 +201,7 @@ def main() -> int:
     construct_ms = (time.perf_counter() - t_start) * 1000
 
     def index_idle() -> bool:
-        w = win._index_worker
-        return (win.ready and win.last_index is not None and w is not None and not w.running
-                and not win._queued)
+        return win.last_index is not None and win.library.idle()
 
     meter.start("startup")
     run_until(index_idle, 600, "the demo library")
@@ -223,11 +224,11 @@ def main() -> int:
     index_info = f"{done.added} added, {done.chunks} passages in {done.seconds:.1f} s"
 
     events: list[tuple[float, object]] = []
-    win.owner.yielded.connect(lambda _j, ev: events.append((time.perf_counter(), ev)))
+    win.jobs.yielded.connect(lambda _j, ev: events.append((time.perf_counter(), ev)))
     win.engine.settings.max_tokens = args.tokens
     meter.start("generation")
     win.ask(args.question)
-    run_until(lambda: win._ask_job is None, 900, "the answer")
+    run_until(lambda: win.answer_job is None, 900, "the answer")
     ticks = meter.stop()
     tok_times = [t for t, ev in events if isinstance(ev, Token)]
     answer = next((ev for _, ev in events if isinstance(ev, AnswerDone)), None)
@@ -237,20 +238,37 @@ def main() -> int:
         results["  of which token streaming"] = summary(gaps_ms(ticks, tok_times[0], None))
     n_tok = answer.timings.completion_tokens if isinstance(answer, AnswerDone) else 0
     tps = answer.timings.tokens_per_s if isinstance(answer, AnswerDone) else None
+
+    from PySide6.QtCore import QTimer
+
+    reader = QTimer()
+    reader.setInterval(20)
+    reader.timeout.connect(win.library.refresh)  # GUI-thread reads of the library
+    model = win.engine.model_path()
+    n_switches = len(win.switches)
+    meter.start("level switch")
+    reader.start()
+    t_switch = time.perf_counter()
+    win.quant.switch_level(model)
+    run_until(lambda: len(win.switches) > n_switches, 300, "the level switch")
+    switch_s = time.perf_counter() - t_switch
+    reader.stop()
+    results["level switch (reload on the model thread)"] = summary(gaps_ms(meter.stop()))
     win.shutdown()
 
     base = results["baseline (no window, no work)"]
     print(f"GUI stall benchmark ({TICK_MS} ms QTimer on the GUI thread; target: largest stall "
-          f"< {TARGET_MS:.0f} ms while indexing and generating)")
+          f"< {TARGET_MS:.0f} ms while indexing, generating and switching levels)")
     print(f"machine: {os.cpu_count()} CPUs; window built in {construct_ms:.0f} ms, ready and demo "
           f"indexed after {startup_s:.1f} s; indexing: {index_info}; "
-          f"answer: {n_tok} tokens (max {args.tokens}), {tps or 0:.1f} tokens/s")
+          f"answer: {n_tok} tokens (max {args.tokens}), {tps or 0:.1f} tokens/s; "
+          f"level switch {switch_s:.2f} s")
     print()
     print(f"{'phase':40s} {'largest':>9s} {'p99':>8s} {'mean':>7s} {'ticks':>6s} "
           f"{'x baseline':>10s}  target")
     for name, r in results.items():
         ratio = r["max_ms"] / base["max_ms"] if base["max_ms"] else float("nan")
-        judged = name.startswith(("indexing", "generation"))
+        judged = name.startswith(("indexing", "generation", "level switch"))
         verdict = ("PASS" if r["max_ms"] < TARGET_MS else "FAIL") if judged else ""
         print(f"{name:40s} {r['max_ms']:7.1f}ms {r['p99_ms']:6.1f}ms {r['mean_ms']:5.1f}ms "
               f"{int(r['ticks']):6d} {ratio:9.1f}x  {verdict}")

@@ -2,7 +2,8 @@
 
 With no arguments it opens the desktop app (the only path that imports Qt). Every command
 accepts --json and then prints exactly one JSON document on stdout; logs go to stderr.
-Exit codes: 0 success, 2 usage error, 3 bad input, 4 not enough memory or a missing model.
+Exit codes: 0 success, 2 usage error, 3 bad input, 4 not enough memory or a missing model;
+1 for an internal error (a bug: the traceback is logged to stderr).
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .core import offline  # noqa: F401  (HF_HUB_OFFLINE before any model library)
+from .core.quantize import LADDER
 
-EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_RESOURCES = 0, 2, 3, 4
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_RESOURCES = 0, 1, 2, 3, 4
 log = logging.getLogger("medsearch")
 
 
@@ -46,7 +47,7 @@ def _engine(args: argparse.Namespace) -> Any:
 
 # ---- commands ----------------------------------------------------------------------------------
 def cmd_index(args: argparse.Namespace) -> int:
-    from .core.types import FileIndexed, IndexDone, Progress
+    from .core.types import DocStatus, FileIndexed, IndexDone, Progress, Stage
 
     eng = _engine(args)
     try:
@@ -58,11 +59,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             for ev in lib.index_paths([Path(p) for p in args.paths]):
                 if isinstance(ev, IndexDone):
                     done = ev
-                elif isinstance(ev, FileIndexed) and not args.quiet and ev.status != "unchanged":
+                elif (isinstance(ev, FileIndexed) and not args.quiet
+                      and ev.status != DocStatus.UNCHANGED):
                     extra = f" - {ev.reason}" if ev.reason else ""
                     print(f"[{ev.status}] {ev.path} ({ev.pages} pages, {ev.chunks} chunks)"
                           f"{extra}", file=sys.stderr)
-                elif isinstance(ev, Progress) and ev.stage == "resuming" and not args.quiet:
+                elif isinstance(ev, Progress) and ev.stage == Stage.RESUMING and not args.quiet:
                     print(f"[resume] {ev.chunks_done}/{ev.chunks_total} passages",
                           file=sys.stderr)
         except FileNotFoundError as exc:
@@ -79,34 +81,16 @@ def cmd_index(args: argparse.Namespace) -> int:
         eng.close()
 
 
-def _read_queries(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
-    out = []
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("{"):
-            try:
-                out.append(str(json.loads(line)["question"]))
-            except (ValueError, KeyError) as exc:
-                raise UserError(f"{path}: a JSON line without a 'question' field") from exc
-        else:
-            out.append(line)
-    return out
-
-
 def cmd_search(args: argparse.Namespace) -> int:
+    from .core.search import read_queries
+
     if not args.question and not args.queries:
         raise UserError("give a QUESTION or --queries FILE", EXIT_USAGE)
+    questions = read_queries(Path(args.queries)) if args.queries else [args.question]
     eng = _engine(args)
     try:
         retr = eng.retriever
         mode = args.mode or eng.settings.retrieval_mode
-        questions = _read_queries(Path(args.queries)) if args.queries else [args.question]
         results = []
         for q in questions:
             r = retr.search(q, k=args.k, mode=mode)
@@ -137,7 +121,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from .core.rag import EMPTY_ANSWER
-    from .core.types import AnswerDone, Retrieved, Token
+    from .core.types import AnswerDone, CitationMode, Retrieved, Token, page_ref
 
     eng = _engine(args)
     cancel = threading.Event()
@@ -150,8 +134,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 if isinstance(ev, Retrieved) and ev.evidence and not args.json:
                     print("From your documents:")
                     for e in ev.evidence:
-                        page = f", page {e.page}" if e.page else ""
-                        print(f"  “{' '.join(e.text.split())}” ({Path(e.path).name}{page})")
+                        print(f"  “{' '.join(e.text.split())}” "
+                              f"({Path(e.path).name}{page_ref(e.page, e.page_label)})")
                     print("\nAnswer:")
                 elif isinstance(ev, Token) and not args.json:
                     sys.stdout.write(ev.text)
@@ -167,9 +151,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(done.to_json(), ensure_ascii=False))
         else:
-            if streamed and done.citation_mode in ("attributed", "mixed"):
+            if streamed and done.citation_mode in (CitationMode.ATTRIBUTED, CitationMode.MIXED):
                 print(f"\n\nWith citations added by overlap:\n{done.answer}")
-            elif streamed and done.citation_mode == "none":
+            elif streamed and done.citation_mode == CitationMode.NONE:
                 print(f"\n\n{EMPTY_ANSWER}")
             elif not streamed:
                 print(done.answer)
@@ -182,8 +166,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(f"  ! {chk.reason}: “{chk.text}”")
             print("\nSources:")
             for c in done.citations:
-                page = f", page {c.page}" if c.page else ""
-                print(f"  [{c.n}] {c.path}{page}")
+                print(f"  [{c.n}] {c.path}{page_ref(c.page, c.page_label)}")
             if not done.citations:
                 print("  (none)")
             t = done.timings
@@ -208,9 +191,6 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-LADDER_DEFAULT = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K"]
-
-
 def cmd_quantize(args: argparse.Namespace) -> int:
     from .core.models import default_model_path, models_dir
     from .core.quantize import QuantDone, QuantProgress, build_ladder
@@ -231,9 +211,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     assert done is not None
     for w in done.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    payload = {"built": [str(p) for p in done.built], "skipped": [str(p) for p in done.skipped],
-               "warnings": done.warnings, "error": done.error, "seconds": done.seconds}
-    _emit(args, payload, "\n".join(f"built {p}" for p in done.built) or "nothing built")
+    _emit(args, done.to_json(), "\n".join(f"built {p}" for p in done.built) or "nothing built")
     if done.error:
         raise UserError(done.error)
     return EXIT_OK
@@ -270,14 +248,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .core.evaluate import run_eval
+    from .core.evaluate import parse_weights, run_eval
 
     if not args.pubmedqa and not args.pdfs:
         raise UserError("give --pubmedqa DIR and/or --pdfs DIR", EXIT_USAGE)
     report = run_eval(pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
                       pdfs=Path(args.pdfs) if args.pdfs else None,
                       modes=args.modes.split(","), precision=args.precision, limit=args.limit,
-                      weights=[float(w) for w in args.weights.split(",") if w] or None,
+                      weights=parse_weights(args.weights),
                       work=Path(args.work) if args.work else None,
                       page_questions=[Path(p) for p in args.page_questions],
                       log=lambda m: print(m, file=sys.stderr))
@@ -286,52 +264,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
-    from .core import eval_answers as ea
-    from .core.evaluate import pubmedqa_corpus
-    from .core.types import AnswerDone, IndexDone, Timings
+    from .core import eval_answers
 
     if not (args.pubmedqa or args.questions):
         raise UserError("give --pubmedqa DIR and/or --questions FILE", EXIT_USAGE)
-    log = (lambda m: print(m, file=sys.stderr)) if not args.json else None
     eng = _engine(args)
     try:
-        folders = [Path(p) for p in args.library]
-        questions: list[ea.LabelledQuestion] = []
-        if args.pubmedqa:
-            pq = Path(args.pubmedqa)
-            folders.append(pubmedqa_corpus(pq, eng.home / "pubmedqa_corpus"))
-            questions += ea.load_questions(pq / "queries.jsonl")
-        if args.questions:
-            questions += ea.load_questions(Path(args.questions))
-        if args.limit:
-            questions = questions[:args.limit]
-        for extra in args.offlib:
-            questions += ea.load_questions(Path(extra), answerable=False)
-        for folder in folders:
-            for ev in eng.library.index_paths([folder]):
-                if isinstance(ev, IndexDone) and log:
-                    log(f"indexed {folder}: {ev.chunks} chunks, {len(ev.failed)} failed")
-        opts = eng.ask_options(k=args.k)
-
-        def judge_only(question: str) -> Iterator[object]:
-            res = eng.retriever.search(question, k=opts.k, mode=opts.mode)
-            yield AnswerDone(answer=res.reason, citations=[], supported=res.supported,
-                             timings=Timings(res.elapsed_ms, None, 0, None, 0, None,
-                                             res.elapsed_ms),
-                             model_file="", quant="", embedder="", precision="")
-
-        def ask(question: str) -> Iterator[object]:
-            return eng.ask(question, options=opts)
-
-        results = list(ea.evaluate(judge_only if args.no_model else ask, questions, log=log))
-        rep = ea.report(results)
-        if args.no_model:  # only the refusal figures mean anything without answers
-            keep = ("questions", "answerable", "unanswerable", "false_refusals",
-                    "false_acceptances", "refused_unanswerable_share", "answered_share")
-            rep["summary"] = {k: rep["summary"][k] for k in keep}
-        rep["settings"] = {"no_model": args.no_model, "k": opts.k, "mode": opts.mode.value,
-                           "precision": eng.precision.value,
-                           "model": None if args.no_model else eng.model_path().name}
+        rep = eval_answers.run(
+            eng, pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
+            questions=Path(args.questions) if args.questions else None,
+            library=[Path(p) for p in args.library], offlib=[Path(p) for p in args.offlib],
+            limit=args.limit, k=args.k, no_model=args.no_model,
+            log=None if args.json else (lambda m: print(m, file=sys.stderr)))
         if args.out:
             Path(args.out).write_text(json.dumps(rep, indent=1, ensure_ascii=False), "utf-8")
         _emit(args, rep, json.dumps(rep["summary"], indent=2))
@@ -354,26 +298,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = p.add_subparsers(dest="command")
 
-    def add(name: str, help_: str) -> argparse.ArgumentParser:
+    def add(name: str, func: Any, help_: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_)
         sp.add_argument("--json", action="store_true", help="print one JSON document")
+        sp.set_defaults(func=func)
         return sp
 
-    sp = add("index", "add files/folders to the library and index what changed")
+    sp = add("index", cmd_index, "add files/folders to the library and index what changed")
     sp.add_argument("paths", nargs="+", metavar="PATH")
     sp.add_argument("--precision", help="embedder precision (fp32, int8)")
     sp.add_argument("-q", "--quiet", action="store_true")
-    sp.set_defaults(func=cmd_index)
 
-    sp = add("search", "retrieve passages (no generation)")
+    sp = add("search", cmd_search, "retrieve passages (no generation)")
     sp.add_argument("question", nargs="?")
     sp.add_argument("-k", type=int, default=10)
     sp.add_argument("--precision")
     sp.add_argument("--mode", choices=["dense", "keyword", "hybrid"])
     sp.add_argument("--queries", metavar="FILE", help="one question per line, or JSONL")
-    sp.set_defaults(func=cmd_search)
 
-    sp = add("ask", "answer a question from the library with citations")
+    sp = add("ask", cmd_ask, "answer a question from the library with citations")
     sp.add_argument("question")
     sp.add_argument("--quant", help="quant level of the current model family (e.g. Q8_0)")
     sp.add_argument("--model", help="a GGUF file or a folder of GGUF files")
@@ -381,27 +324,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mode", choices=["dense", "keyword", "hybrid"])
     sp.add_argument("-k", type=int)
     sp.add_argument("--max-tokens", type=int)
-    sp.set_defaults(func=cmd_ask)
 
-    sp = add("models", "list the GGUF models found")
-    sp.set_defaults(func=cmd_models)
+    add("models", cmd_models, "list the GGUF models found")
 
-    sp = add("quantize", "build quant levels of a GGUF model with llama.cpp's quantizer")
+    sp = add("quantize", cmd_quantize,
+             "build quant levels of a GGUF model with llama.cpp's quantizer")
     sp.add_argument("source", help="a GGUF file, or 'default' for the shipped model")
-    sp.add_argument("--levels", default=",".join(LADDER_DEFAULT),
+    sp.add_argument("--levels", default=",".join(LADDER),
                     help="comma-separated levels (default: %(default)s)")
     sp.add_argument("--out", help="output folder (default: next to the source; the app's "
                     "models folder for the default model)")
     sp.add_argument("--force", action="store_true", help="rebuild levels that exist")
-    sp.set_defaults(func=cmd_quantize)
 
-    sp = add("selftest", "check every part on this machine")
-    sp.set_defaults(func=cmd_selftest)
+    add("selftest", cmd_selftest, "check every part on this machine")
+    add("demo", cmd_demo, "index the demo library and answer a sample question (headless)")
 
-    sp = add("demo", "index the demo library and answer a sample question (headless)")
-    sp.set_defaults(func=cmd_demo)
-
-    sp = add("eval-retrieval", "retrieval quality on a question set, per mode")
+    sp = add("eval-retrieval", cmd_eval, "retrieval quality on a question set, per mode")
     sp.add_argument("--pubmedqa", metavar="DIR", help="folder with corpus.jsonl, queries.jsonl")
     sp.add_argument("--pdfs", metavar="DIR", help="folder of PDFs with litqa2/questions.jsonl")
     sp.add_argument("--modes", default="dense,keyword,hybrid")
@@ -414,10 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "pages); repeatable")
     sp.add_argument("--work", metavar="DIR", help="keep the evaluation libraries here so a "
                     "re-run does not re-embed")
-    sp.set_defaults(func=cmd_eval)
 
-    sp = add("eval-answers", "answer quality on labelled questions (refusals, citations, "
-             "supported sentences, yes/no/maybe)")
+    sp = add("eval-answers", cmd_eval_answers, "answer quality on labelled questions "
+             "(refusals, citations, supported sentences, yes/no/maybe)")
     sp.add_argument("--pubmedqa", metavar="DIR", help="PubMedQA folder: its passages are "
                     "indexed into the library and its queries.jsonl asked")
     sp.add_argument("--questions", metavar="FILE", help="a JSONL question file "
@@ -431,7 +368,6 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-model", action="store_true",
                     help="judge support only (refusals), without asking the model")
     sp.add_argument("--out", metavar="FILE", help="write the per-question report here")
-    sp.set_defaults(func=cmd_eval_answers)
     return p
 
 
@@ -455,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(func: Any, args: argparse.Namespace) -> int:
+    from .core.errors import BadInput
     from .core.llm import ModelLoadError, NotEnoughMemory
     from .core.models import ModelNotFound
 
@@ -466,6 +403,12 @@ def _run(func: Any, args: argparse.Namespace) -> int:
     except (NotEnoughMemory, ModelNotFound) as exc:
         print(f"medsearch: {exc}", file=sys.stderr)
         return EXIT_RESOURCES
-    except (ModelLoadError, ValueError) as exc:
+    except (ModelLoadError, BadInput) as exc:
         print(f"medsearch: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception:
+        # Anything else is a bug, not a user mistake: keep the traceback for the report.
+        log.exception("internal error")
+        print("medsearch: internal error (a bug); the details above help to report it",
+              file=sys.stderr)
+        return EXIT_INTERNAL

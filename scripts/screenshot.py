@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from medsearch_app.core.types import AnswerDone, Token
 from medsearch_app.ui.app import app_icon
+from medsearch_app.ui.jobs import JobKind
 from medsearch_app.ui.main_window import MainWindow
 from medsearch_app.ui.widgets.ask_panel import evidence_hit
 
@@ -42,15 +43,15 @@ def main(out_dir: Path) -> int:
 
     def poll() -> None:
         ph = st["phase"]
-        if ph == "index" and win.ready and win.last_index is not None \
-                and win._index_worker is not None and not win._index_worker.running:
+        if ph == "index" and win.last_index is not None and win.library.idle():
             st["phase"] = "ask1"
             win.ask_panel.question.setText(Q1)
             win.ask(Q1)
-        elif ph == "ladder" and win._build_worker is not None and not win._build_worker.running:
+        elif ph == "ladder" and not win.jobs.busy(JobKind.LADDER) \
+                and not win.jobs.busy(JobKind.MODELS):
             st["phase"] = "switch"
             if win.settings_panel.select_quant(LEVEL):
-                win.switch_level(win.settings_panel.selected_path())  # type: ignore[arg-type]
+                win.quant.switch_level(win.settings_panel.selected_path())  # type: ignore[arg-type]
             else:
                 print(f"no {LEVEL} level was built")
                 app.quit()
@@ -82,7 +83,7 @@ def main(out_dir: Path) -> int:
                     win.grab().save(str(shots[1]))
                 QTimer.singleShot(300, app.quit)
 
-    win.owner.yielded.connect(on_event)
+    win.jobs.yielded.connect(on_event)
     timer = QTimer(interval=200)
     timer.timeout.connect(poll)
     timer.start()

@@ -3,6 +3,10 @@
 Precisions: fp32 (reference) and int8 (dynamic int8 quantization of every nn.Linear, torch's
 `quantize_dynamic`). Each (embedder, precision) pair gets its own vector index, so vectors of
 different precisions never mix.
+
+torch's thread count is process-wide (one intra-op pool), so it is never set by building an
+embedder: configure_torch_threads() is the one, explicit place, called where a session decides
+its thread count (Engine when it creates its embedder, the CLI's evaluation command).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import offline  # noqa: F401  (sets HF_HUB_OFFLINE before model libraries load)
+from .errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +40,22 @@ class Precision(enum.StrEnum):
             return cls(value.lower())
         except ValueError:
             names = ", ".join(p.value for p in cls)
-            raise ValueError(f"unknown precision {value!r}; choose one of {names}") from None
+            raise BadInput(f"unknown precision {value!r}; choose one of {names}") from None
+
+
+def configure_torch_threads(n: int) -> None:
+    """Make torch use `n` threads for embedding in this whole process (n <= 0: leave it).
+
+    Process-wide: it affects every embedder in the process, so call it once where the thread
+    count is decided (normally with settings.effective_threads), before embedding starts.
+    Calling it again with the same number does nothing."""
+    if n <= 0:
+        return
+    import torch
+
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+        log.info("torch uses %d threads", n)
 
 
 def default_embedder_path() -> Path:
@@ -82,14 +102,12 @@ class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model folder loaded offline, optionally int8-quantized."""
 
     def __init__(self, path: Path | None = None, *, precision: Precision = Precision.FP32,
-                 threads: int | None = None, batch_size: int = 32) -> None:
+                 batch_size: int = 32) -> None:
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
 
         transformers.utils.logging.disable_progress_bar()
-        if threads:
-            torch.set_num_threads(threads)
         self.path = Path(path) if path else default_embedder_path()
         if not (self.path / "config.json").exists() and not (self.path / "modules.json").exists():
             raise FileNotFoundError(f"{self.path} is not a sentence-transformers model folder")
@@ -144,7 +162,11 @@ def _model_name(path: Path) -> str:
 
 def load_embedder(path: str | Path | None, precision: str | Precision,
                   *, threads: int | None = None) -> Embedder:
-    """Load the configured embedder (empty path: the shipped default)."""
+    """Load the configured embedder (empty path: the shipped default).
+
+    `threads`, when given, is applied with configure_torch_threads() first: a process-wide
+    setting (pass settings.effective_threads(settings), as every caller in the app does)."""
     prec = precision if isinstance(precision, Precision) else Precision.parse(precision)
-    return SentenceTransformerEmbedder(Path(path) if path else None, precision=prec,
-                                       threads=threads)
+    if threads:
+        configure_torch_threads(threads)
+    return SentenceTransformerEmbedder(Path(path) if path else None, precision=prec)

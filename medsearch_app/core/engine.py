@@ -2,6 +2,10 @@
 
 The CLI and the UI both go through it, so a question asked in the window and on the command
 line runs the same code. Parts are created on first use and closed by close().
+
+Two locks, so that loading a model never blocks the library: `_parts_lock` guards the embedder
+and library (the GUI thread reads `engine.library`), `_llm_lock` only guards swapping the model
+reference and is never held while a model loads. The model itself is used on one owner thread.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import metrics
-from .embed import Embedder, Precision, load_embedder
+from .embed import Embedder, Precision, configure_torch_threads, load_embedder
 from .library import Library
-from .llm import LlmRuntime, NotEnoughMemory
+from .llm import LlmRuntime
 from .models import resolve_model
 from .rag import AskOptions, answer
 from .search import Mode, Retriever
@@ -46,7 +50,8 @@ class Engine:
         self._embedder: Embedder | None = None
         self._library: Library | None = None
         self._llm: LlmRuntime | None = None
-        self._lock = threading.RLock()
+        self._parts_lock = threading.RLock()  # embedder and library
+        self._llm_lock = threading.Lock()  # the model reference only; never held during a load
 
     @property
     def home(self) -> Path:
@@ -54,16 +59,17 @@ class Engine:
 
     @property
     def embedder(self) -> Embedder:
-        with self._lock:
+        with self._parts_lock:
             if self._embedder is None:
+                # torch's thread count is process-wide: set here, where the session decides it.
+                configure_torch_threads(effective_threads(self.settings))
                 self._embedder = load_embedder(self.settings.embedder_path or None,
-                                               self.precision,
-                                               threads=effective_threads(self.settings))
+                                               self.precision)
             return self._embedder
 
     @property
     def library(self) -> Library:
-        with self._lock:
+        with self._parts_lock:
             if self._library is None:
                 self._library = Library(self.home, self.embedder)
             return self._library
@@ -77,14 +83,15 @@ class Engine:
 
     @property
     def llm(self) -> LlmRuntime:
-        with self._lock:
+        with self._llm_lock:
             if self._llm is None:
-                self._llm = LlmRuntime(
-                    self.model_path(), n_ctx=self.settings.context_size,
-                    n_threads=effective_threads(self.settings),
-                    n_gpu_layers=self.settings.gpu_layers,
-                )
+                self._llm = self._runtime(self.model_path())
             return self._llm
+
+    def _runtime(self, path: Path) -> LlmRuntime:
+        return LlmRuntime(path, n_ctx=self.settings.context_size,
+                          n_threads=effective_threads(self.settings),
+                          n_gpu_layers=self.settings.gpu_layers)
 
     def ask_options(self, *, k: int | None = None, mode: str | None = None,
                     max_tokens: int | None = None) -> AskOptions:
@@ -98,38 +105,47 @@ class Engine:
         return answer(question, retriever=self.retriever, llm=self.llm,
                       options=options or self.ask_options(), cancel=cancel)
 
+    def held_model_bytes(self) -> int:
+        """Memory the loaded model gives back when it is closed (its file size; 0 when none is
+        loaded): what a level switch counts as free, in memory_fit's `held_bytes`."""
+        with self._llm_lock:
+            cur = self._llm
+        if cur is None or not cur.loaded:
+            return 0
+        try:
+            return cur.path.stat().st_size
+        except OSError:
+            return 0
+
     def switch_model(self, path: Path) -> SwitchReport:
         """Close the loaded model and load another (call on the model's owner thread).
 
-        The new file's memory need is checked before the old model is closed, so a level that
-        will not fit is refused and the current one keeps answering."""
-        with self._lock:
-            new = LlmRuntime(path, n_ctx=self.settings.context_size,
-                             n_threads=effective_threads(self.settings),
-                             n_gpu_layers=self.settings.gpu_layers)
-            held = self._llm.path.stat().st_size if self._llm and self._llm.loaded else 0
-            need, avail = new.estimate()
-            if need > avail + held:
-                raise NotEnoughMemory(
-                    f"{path.name} needs about {need / 2**30:.2f} GiB but only "
-                    f"{(avail + held) / 2**30:.2f} GiB would be free; choose a smaller level")
-            before = metrics.sample(with_vram=False).rss_mb
-            old = self._llm.quant if self._llm else None
-            self.close_llm()
-            after_close = metrics.sample(with_vram=False).rss_mb
-            new.load()
+        The new file's memory need is checked (memory_fit, counting the memory the loaded model
+        releases) before the old model is closed, so a level that will not fit is refused with
+        NotEnoughMemory and the current one keeps answering. No lock is held while the model
+        loads, so the library stays usable from other threads meanwhile."""
+        new = self._runtime(path)
+        with self._llm_lock:
+            cur = self._llm
+        new.check_fits(held_bytes=self.held_model_bytes())
+        before = metrics.sample(with_vram=False).rss_mb
+        old = cur.quant if cur is not None else None
+        self.close_llm()
+        after_close = metrics.sample(with_vram=False).rss_mb
+        new.load()
+        with self._llm_lock:
             self._llm = new
             self._model_arg, self._quant_arg = str(path), None
             self.settings.model_path = str(path)
-            after = metrics.sample(with_vram=False).rss_mb
-            return SwitchReport(old_quant=old, quant=new.quant, file=path.name,
-                                size_bytes=path.stat().st_size,
-                                released_mb=round(before - after_close, 1),
-                                taken_mb=round(after - after_close, 1), rss_mb=round(after, 1))
+        after = metrics.sample(with_vram=False).rss_mb
+        return SwitchReport(old_quant=old, quant=new.quant, file=path.name,
+                            size_bytes=path.stat().st_size,
+                            released_mb=round(before - after_close, 1),
+                            taken_mb=round(after - after_close, 1), rss_mb=round(after, 1))
 
     def replace_library(self, embedder: Embedder, library: Library) -> None:
         """Swap in a library opened with another embedder precision; closes the old one."""
-        with self._lock:
+        with self._parts_lock:
             old_lib, old_emb = self._library, self._embedder
             self._embedder, self._library = embedder, library
             self.precision = embedder.precision
@@ -140,14 +156,15 @@ class Engine:
             old_emb.close()
 
     def close_llm(self) -> None:
-        with self._lock:
-            if self._llm is not None:
-                self._llm.close()
-                self._llm = None
+        """Close the loaded model (on its owner thread); the next `llm` use makes a new one."""
+        with self._llm_lock:
+            llm, self._llm = self._llm, None
+        if llm is not None:
+            llm.close()
 
     def close(self) -> None:
-        with self._lock:
-            self.close_llm()
+        self.close_llm()
+        with self._parts_lock:
             if self._library is not None:
                 self._library.close()
                 self._library = None

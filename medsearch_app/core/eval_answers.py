@@ -23,9 +23,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .types import AnswerDone
+from .errors import BadInput
+from .types import AnswerDone, IndexDone, Timings
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 Log = Callable[[str], None]
 Ask = Callable[[str], Iterator[object]]
@@ -62,15 +66,21 @@ class QuestionResult:
 
 def load_questions(path: Path, *, answerable: bool | None = None) -> list[LabelledQuestion]:
     """Read a question file in any of the formats in the module docstring."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path} is not UTF-8 text") from exc
     out = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    for i, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
             rec = json.loads(line)
             q = rec["question"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{i}: not a JSON object with a 'question'") from exc
+            raise BadInput(f"{path}:{i}: not a JSON object with a 'question'") from exc
         ans = rec.get("answerable", "absent" not in rec) if answerable is None else answerable
         gold = rec.get("doc") or rec.get("relevant_doc")
         out.append(LabelledQuestion(question=q, answerable=bool(ans), gold=gold,
@@ -155,3 +165,55 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
 
 def report(results: list[QuestionResult]) -> dict[str, Any]:
     return {"summary": summarize(results), "results": [asdict(r) for r in results]}
+
+
+# Without answers only the refusal figures mean anything.
+NO_MODEL_SUMMARY = ("questions", "answerable", "unanswerable", "false_refusals",
+                    "false_acceptances", "refused_unanswerable_share", "answered_share")
+
+
+def run(engine: Engine, *, pubmedqa: Path | None = None, questions: Path | None = None,
+        library: Iterable[Path] = (), offlib: Iterable[Path] = (), limit: int = 0,
+        k: int | None = None, no_model: bool = False, log: Log | None = None,
+        cancel: threading.Event | None = None) -> dict[str, Any]:
+    """The whole evaluation: index the folders, build the question list, ask (or only judge
+    support, `no_model`), and return the report with the settings it ran with.
+
+    `pubmedqa`: a PubMedQA folder whose passages are indexed and whose queries.jsonl is asked;
+    `questions`: a labelled JSONL file; `library`: more folders to index first; `offlib`:
+    question files no document answers; `limit`: keep the first N labelled questions."""
+    from .evaluate import pubmedqa_corpus
+
+    folders = list(library)
+    qs: list[LabelledQuestion] = []
+    if pubmedqa is not None:
+        folders.append(pubmedqa_corpus(pubmedqa, engine.home / "pubmedqa_corpus"))
+        qs += load_questions(pubmedqa / "queries.jsonl")
+    if questions is not None:
+        qs += load_questions(questions)
+    if limit:
+        qs = qs[:limit]
+    for extra in offlib:
+        qs += load_questions(extra, answerable=False)
+    for folder in folders:
+        for ev in engine.library.index_paths([folder], cancel=cancel):
+            if isinstance(ev, IndexDone) and log:
+                log(f"indexed {folder}: {ev.chunks} chunks, {len(ev.failed)} failed")
+    opts = engine.ask_options(k=k)
+
+    def judge_only(question: str) -> Iterator[object]:
+        res = engine.retriever.search(question, k=opts.k, mode=opts.mode)
+        yield AnswerDone(answer=res.reason, citations=[], supported=res.supported,
+                         timings=Timings(res.elapsed_ms, None, 0, None, 0, None, res.elapsed_ms),
+                         model_file="", quant="", embedder="", precision="")
+
+    def ask(question: str) -> Iterator[object]:
+        return engine.ask(question, options=opts, cancel=cancel)
+
+    rep = report(list(evaluate(judge_only if no_model else ask, qs, log=log, cancel=cancel)))
+    if no_model:
+        rep["summary"] = {key: rep["summary"][key] for key in NO_MODEL_SUMMARY}
+    rep["settings"] = {"no_model": no_model, "k": opts.k, "mode": opts.mode.value,
+                       "precision": engine.precision.value,
+                       "model": None if no_model else engine.model_path().name}
+    return rep

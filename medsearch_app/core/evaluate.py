@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .embed import load_embedder
+from .errors import BadInput
 from .library import Library
 from .search import Mode, Retriever
+from .settings import Settings, effective_threads
 from .types import IndexDone
 
 Log = Callable[[str], None]
@@ -42,15 +44,43 @@ def _passage_ranking(hits: list[Any]) -> list[str]:
     return list(seen)
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file (blank lines skipped); BadInput if it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path} is not UTF-8 text") from exc
+    out = []
+    for i, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{path}:{i}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(rec, dict):
+            raise BadInput(f"{path}:{i}: not a JSON object")
+        out.append(rec)
+    return out
+
+
+def parse_weights(text: str) -> list[float] | None:
+    """Hybrid dense weights from "0.4,0.6" (None when empty); BadInput if not numbers."""
+    try:
+        return [float(w) for w in text.split(",") if w.strip()] or None
+    except ValueError as exc:
+        raise BadInput(f"weights must be numbers separated by commas, not {text!r}") from exc
+
+
 def pubmedqa_corpus(folder: Path, work: Path) -> Path:
     """Write PubMedQA's passages as one note each (<passage id>.txt) into `work`."""
     work.mkdir(parents=True, exist_ok=True)
-    with (folder / "corpus.jsonl").open(encoding="utf-8") as f:
-        for line in f:
-            rec = json.loads(line)
-            f_out = work / f"{rec['id']}.txt"
-            if not f_out.exists():
-                f_out.write_text(rec["text"], encoding="utf-8")
+    for rec in read_jsonl(folder / "corpus.jsonl"):
+        f_out = work / f"{rec['id']}.txt"
+        if not f_out.exists():
+            f_out.write_text(rec["text"], encoding="utf-8")
     return work
 
 
@@ -58,8 +88,7 @@ def eval_pubmedqa(lib: Library, folder: Path, modes: list[str], *, limit: int, l
                   weights: list[float]) -> dict[str, Any]:
     work = pubmedqa_corpus(folder, Path(lib.home) / "pubmedqa_corpus")
     done = _index(lib, work, log)
-    queries = [json.loads(x) for x in (folder / "queries.jsonl").read_text("utf-8").split("\n")
-               if x.strip()]
+    queries = read_jsonl(folder / "queries.jsonl")
     if limit:
         queries = queries[:limit]
     out: dict[str, Any] = {"questions": len(queries), "chunks": done.chunks,
@@ -98,15 +127,12 @@ def eval_pdfs(lib: Library, folder: Path, modes: list[str], *, log: Log,
     done = _index(lib, folder, log)
     sets: dict[str, list[dict[str, Any]]] = {"litqa2": []}
     for qfile in sorted(folder.rglob("questions.jsonl")):
-        for line in qfile.read_text("utf-8").split("\n"):
-            if line.strip():
-                rec = json.loads(line)
-                if rec.get("key_passage_pages"):
-                    sets["litqa2"].append({"question": rec["question"], "file": rec["file"],
-                                           "pages": rec["key_passage_pages"]})
+        for rec in read_jsonl(qfile):
+            if rec.get("key_passage_pages"):
+                sets["litqa2"].append({"question": rec["question"], "file": rec["file"],
+                                       "pages": rec["key_passage_pages"]})
     for extra in page_questions:
-        sets[extra.stem] = [json.loads(x) for x in extra.read_text("utf-8").split("\n")
-                            if x.strip()]
+        sets[extra.stem] = read_jsonl(extra)
     out: dict[str, Any] = {"questions": {k: len(v) for k, v in sets.items()},
                            "chunks": done.chunks,
                            "failed": [{"path": f.path, "reason": f.reason} for f in done.failed]}
@@ -140,7 +166,7 @@ def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], prec
     weights = weights or [DENSE_WEIGHT]
     t0 = time.monotonic()
     report: dict[str, Any] = {"precision": precision}
-    emb = load_embedder(None, precision)
+    emb = load_embedder(None, precision, threads=effective_threads(Settings.load()))
     report["embedder"] = emb.name
     with tempfile.TemporaryDirectory(prefix="medsearch-eval-") as tmp_s:
         # A kept work folder makes re-runs incremental (unchanged files are not re-embedded).

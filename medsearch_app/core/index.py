@@ -9,7 +9,6 @@ the file (corrupt files can crash hnswlib) and reports what it found so the call
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -18,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from .hashing import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,6 @@ DEFAULT_EF = 128
 
 class IndexProblem(Exception):
     """The index on disk is missing, truncated or does not match; it must be rebuilt."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class VectorIndex:
@@ -96,7 +89,7 @@ class VectorIndex:
         path = self.folder / f"index-{gen}.bin"
         if not path.exists():
             raise IndexProblem("index file is missing")
-        if _sha256(path) != sha:
+        if file_sha256(path) != sha:
             raise IndexProblem("index file is truncated or altered (checksum mismatch)")
         hnsw = hnswlib.Index(space="cosine", dim=dim)
         hnsw.load_index(str(path), max_elements=max(1024, len(ids) * 2))
@@ -135,7 +128,7 @@ class VectorIndex:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
             meta = {"format": FORMAT, "generation": gen, "dim": self.dim,
-                    "sha256": _sha256(path), "count": len(self._ids),
+                    "sha256": file_sha256(path), "count": len(self._ids),
                     "ids": sorted(self._ids)}
             mtmp = self.folder / "meta.json.tmp"
             with mtmp.open("w", encoding="utf-8") as f:

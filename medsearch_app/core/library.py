@@ -10,7 +10,6 @@ is embedded, so the embedder is rarely idle.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -20,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .embed import Embedder
+from .hashing import file_sha256
 from .index import VectorIndex
 from .ingest.chunking import chunk_pages
 from .ingest.notes import NOTE_SUFFIXES, NoteError, read_note
 from .ingest.pdf import extract_pdf
 from .store import Store
-from .types import Chunk, Failure, FileIndexed, IndexDone, PageText, Progress
+from .types import Chunk, DocStatus, Failure, FileIndexed, IndexDone, PageText, Progress, Stage
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,6 @@ EMBED_BATCH = 64
 SAVE_EVERY_S = 60.0
 
 Event = Progress | FileIndexed | IndexDone
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def scan(paths: Iterable[Path]) -> list[Path]:
@@ -69,12 +61,13 @@ class _Extracted:
     n_pages: int = 0
     error: str | None = None
     page_errors: list[tuple[int, str]] = field(default_factory=list)
+    cancelled: bool = False  # stopped by the cancel event: nothing to record for this file
 
 
-def _extract(path: Path, pdf_timeout_s: float) -> _Extracted:
+def _extract(path: Path, pdf_timeout_s: float, cancel: threading.Event | None) -> _Extracted:
     if path.suffix.lower() in PDF_SUFFIXES:
-        r = extract_pdf(path, timeout_s=pdf_timeout_s)
-        return _Extracted(r.pages, r.n_pages, r.error, r.page_errors)
+        r = extract_pdf(path, timeout_s=pdf_timeout_s, cancel=cancel)
+        return _Extracted(r.pages, r.n_pages, r.error, r.page_errors, r.cancelled)
     try:
         return _Extracted([read_note(path)], 1)
     except NoteError as exc:
@@ -122,7 +115,7 @@ class Library:
             ids = [c for c in ids if c in rows]
             vecs = self.embedder.embed_batch([rows[c].text for c in ids])
             self.index.add(ids, vecs)
-            yield Progress("embedding", min(i + len(ids), total), total,
+            yield Progress(Stage.EMBEDDING, min(i + len(ids), total), total,
                            "embedding passages", min(i + len(ids), total), total)
             if time.monotonic() - last_save > SAVE_EVERY_S:
                 self.index.save()
@@ -133,7 +126,11 @@ class Library:
     # ---- indexing ------------------------------------------------------------------------------
     def index_paths(self, paths: Iterable[Path], *, cancel: threading.Event | None = None,
                     add_roots: bool = True) -> Iterator[Event]:
-        """Add files/folders to the library and index what changed. Yields events."""
+        """Add files/folders to the library and index what changed. Yields events.
+
+        `cancel` is checked between files and batches, and while a PDF is being read (its reader
+        process is stopped within about half a second); a file stopped mid-read is not recorded,
+        so it is indexed by the next run, never marked failed."""
         with self._write_lock:
             yield from self._index_paths(list(paths), cancel, add_roots)
 
@@ -186,12 +183,13 @@ class Library:
                 failed.append(Failure(str(f), f"cannot be opened ({exc.strerror})"))
                 continue
             doc = self.store.document(str(f))
-            if doc is not None and doc.sha256 == sha and doc.status != "pending":
-                if doc.status == "failed":
+            if doc is not None and doc.sha256 == sha and doc.status != DocStatus.PENDING:
+                if doc.status == DocStatus.FAILED:
                     failed.append(Failure(str(f), doc.reason))
                 else:
                     unchanged += 1
-                yield FileIndexed(str(f), "unchanged", doc.n_pages, doc.n_chunks, doc.reason)
+                yield FileIndexed(str(f), DocStatus.UNCHANGED, doc.n_pages, doc.n_chunks,
+                                  doc.reason)
                 continue
             todo.append((f, sha, doc is not None))
         # Vectors missing from an earlier, interrupted run come first.
@@ -208,10 +206,14 @@ class Library:
                     break
                 for j in range(n, min(n + 2, len(todo))):
                     if j not in ahead:
-                        ahead[j] = pool.submit(_extract, todo[j][0], self.pdf_timeout_s)
-                yield Progress("reading", n, len(todo), f"reading {f.name}", embedded,
+                        ahead[j] = pool.submit(_extract, todo[j][0], self.pdf_timeout_s,
+                                               cancel)
+                yield Progress(Stage.READING, n, len(todo), f"reading {f.name}", embedded,
                                chunks_total)
                 ex = ahead.pop(n).result()
+                if ex.cancelled:  # stopped mid-file: the file stays as it was (to do next run)
+                    cancelled = True
+                    break
                 st = f.stat()
                 chunks: list[Chunk] = []
                 if ex.pages:
@@ -225,7 +227,7 @@ class Library:
                     reason=reason, n_pages=ex.n_pages, chunks=chunks,
                     page_failures=ex.page_errors,
                 )
-                if status == "failed":
+                if status == DocStatus.FAILED:
                     failed.append(Failure(str(f), reason))
                 elif existed:
                     updated += 1
@@ -239,7 +241,7 @@ class Library:
                     vecs = self.embedder.embed_batch([c.text for _, c in batch])
                     self.index.add([i for i, _ in batch], vecs)
                     embedded += len(batch)
-                    yield Progress("embedding", n + 1, len(todo), f"embedded {f.name}",
+                    yield Progress(Stage.EMBEDDING, n + 1, len(todo), f"embedded {f.name}",
                                    embedded, chunks_total)
                     if cancel is not None and cancel.is_set():
                         break
@@ -262,23 +264,24 @@ class Library:
     @staticmethod
     def _with_total(events: Iterator[Progress], n_files: int) -> Iterator[Progress]:
         for e in events:
-            yield Progress("resuming", 0, n_files, "embedding passages left from an earlier run",
+            yield Progress(Stage.RESUMING, 0, n_files,
+                           "embedding passages left from an earlier run",
                            e.chunks_done, e.chunks_total)
 
 
-def _status(ex: _Extracted, chunks: list[Chunk]) -> tuple[str, str]:
+def _status(ex: _Extracted, chunks: list[Chunk]) -> tuple[DocStatus, str]:
     if ex.error is not None and not ex.pages:
-        return "failed", ex.error
+        return DocStatus.FAILED, ex.error
     if ex.error is not None and not chunks:
-        return "failed", ex.error
+        return DocStatus.FAILED, ex.error
     if not chunks:
         if ex.page_errors:
-            return "failed", "; ".join(f"page {p}: {r}" for p, r in ex.page_errors[:3])
-        return "failed", "no text found (empty document)"
+            return DocStatus.FAILED, "; ".join(f"page {p}: {r}" for p, r in ex.page_errors[:3])
+        return DocStatus.FAILED, "no text found (empty document)"
     problems = [f"page {p}: {r}" for p, r in ex.page_errors]
     if ex.error is not None:
         problems.append(ex.error)
     if problems:
         more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
-        return "partial", "; ".join(problems[:3]) + more
-    return "indexed", ""
+        return DocStatus.PARTIAL, "; ".join(problems[:3]) + more
+    return DocStatus.INDEXED, ""

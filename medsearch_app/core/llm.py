@@ -3,8 +3,9 @@
 Model-agnostic: the prompt is rendered with the chat template stored in the GGUF itself
 (ChatML as a fallback for files without one), so stronger 7-8B models added by IT work unchanged.
 Before loading, the memory a file needs (weights + KV cache) is compared with what is free and
-the load is refused with a message if it will not fit. Not thread-safe (llama.cpp contexts are
-not): the caller keeps one owner thread.
+the load is refused with a message if it will not fit: memory_fit() is the one rule for that,
+used here, by Engine.switch_model and by the settings panel's estimate. Not thread-safe
+(llama.cpp contexts are not): the caller keeps one owner thread.
 """
 
 from __future__ import annotations
@@ -40,6 +41,41 @@ class ModelLoadError(Exception):
 
 class NotEnoughMemory(Exception):
     """The model needs more memory than is free."""
+
+
+@dataclass(frozen=True)
+class MemoryFit:
+    """Whether a model fits in memory: bytes needed and available, and why not if it does not.
+
+    `available` already counts `held`, the bytes of a loaded model that would be released first.
+    `message` is empty when it fits, otherwise the refusal shown to the user."""
+
+    need: int
+    available: int
+    fits: bool
+    n_ctx: int
+    held: int = 0
+    message: str = ""
+
+
+def memory_fit(info: GgufInfo, n_ctx: int, gpu_layers: int, held_bytes: int = 0) -> MemoryFit:
+    """The one rule for "will this model fit": weights + KV cache for the context it will get
+    (n_ctx, capped at the model's trained length) against the RAM free now plus `held_bytes`
+    (the loaded model that is closed before this one loads).
+
+    With layers offloaded to a GPU (`gpu_layers` > 0) the RAM need is unknown, so the load is
+    not refused here; llama.cpp reports a failed allocation itself."""
+    ctx = min(n_ctx, info.context_length or n_ctx)
+    need = estimate_memory_bytes(info, ctx)
+    avail = int(psutil.virtual_memory().available) + held_bytes
+    fits = gpu_layers > 0 or need <= avail
+    message = "" if fits else (
+        f"{info.path.name} needs about {need / 2**30:.1f} GiB (weights + context of {ctx} "
+        f"tokens) but only {avail / 2**30:.1f} GiB "
+        f"{'would be free' if held_bytes else 'is free'}; choose a smaller quant level or a "
+        "shorter context")
+    return MemoryFit(need=need, available=avail, fits=fits, n_ctx=ctx, held=held_bytes,
+                     message=message)
 
 
 @dataclass(frozen=True)
@@ -116,23 +152,17 @@ class LlmRuntime:
         except ModelLoadError:
             return "unknown"
 
-    def estimate(self) -> tuple[int, int]:
-        """(bytes this model needs with its context, bytes of RAM available now)."""
-        info = self._read_info()
-        n_ctx = min(self.n_ctx, info.context_length or self.n_ctx)
-        return estimate_memory_bytes(info, n_ctx), int(psutil.virtual_memory().available)
+    def memory_fit(self, held_bytes: int = 0) -> MemoryFit:
+        """memory_fit() for this file with this runtime's context and GPU layers."""
+        return memory_fit(self._read_info(), self.n_ctx, self.n_gpu_layers, held_bytes)
 
-    def check_fits(self) -> tuple[int, int]:
-        """(bytes needed, bytes available); raises NotEnoughMemory if it will not fit."""
-        need, avail = self.estimate()
-        n_ctx = min(self.n_ctx, self._read_info().context_length or self.n_ctx)
-        if self.n_gpu_layers == 0 and need > avail:
-            raise NotEnoughMemory(
-                f"{self.path.name} needs about {need / 2**30:.1f} GiB (weights + context of "
-                f"{n_ctx} tokens) but only {avail / 2**30:.1f} GiB is free; choose a smaller "
-                "quant level or a shorter context"
-            )
-        return need, avail
+    def check_fits(self, held_bytes: int = 0) -> MemoryFit:
+        """The memory fit; raises NotEnoughMemory (with the message for the user) if it will
+        not fit. `held_bytes`: a loaded model that is closed before this one loads."""
+        fit = self.memory_fit(held_bytes)
+        if not fit.fits:
+            raise NotEnoughMemory(fit.message)
+        return fit
 
     def _read_info(self) -> GgufInfo:
         if self.info is None:

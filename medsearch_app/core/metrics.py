@@ -1,6 +1,10 @@
 """Memory and CPU readings: process RSS and peak, system RAM, VRAM per NVIDIA GPU (NVML), CPU %.
 
 VRAM is None where there is no NVIDIA GPU or driver: never a fake zero.
+
+CPU % is "since the previous reading", so each caller that wants it owns a CpuMeter (its own
+psutil.Process and so its own interval): the window's gauges, one answer, a level switch do not
+reset each other's readings. sample() without a meter reports CPU_NOT_MEASURED.
 """
 
 from __future__ import annotations
@@ -66,7 +70,23 @@ def vram() -> list[tuple[str, float, float]] | None:
     return out or None
 
 
-_proc = psutil.Process()
+_proc = psutil.Process()  # memory only: memory_info() keeps no state between calls
+CPU_NOT_MEASURED = 0.0  # MemorySample.cpu_percent when sample() is given no CpuMeter
+
+
+class CpuMeter:
+    """CPU use of this process over one caller's own interval (100% = one core busy).
+
+    The first percent() covers the time since the meter was made; each later one the time since
+    the previous call. Meters are independent: reading one never moves another's interval."""
+
+    def __init__(self) -> None:
+        self._proc = psutil.Process()
+        self._proc.cpu_percent(None)  # starts this meter's interval
+
+    def percent(self) -> float:
+        """CPU % since the previous reading (or since the meter was made)."""
+        return float(self._proc.cpu_percent(None))
 
 
 def peak_rss_mb() -> float:
@@ -75,12 +95,14 @@ def peak_rss_mb() -> float:
     return peak / (2**20 if sys.platform == "darwin" else 1024)
 
 
-def sample(*, with_vram: bool = True) -> MemorySample:
-    """One reading of this process's and the machine's memory and CPU."""
+def sample(cpu: CpuMeter | None = None, *, with_vram: bool = True) -> MemorySample:
+    """One reading of this process's and the machine's memory, and CPU % from `cpu` (the
+    caller's own meter; without one, cpu_percent is CPU_NOT_MEASURED)."""
     rss = _proc.memory_info().rss / 2**20
     vm = psutil.virtual_memory()
     return MemorySample(
         rss_mb=rss, peak_rss_mb=max(peak_rss_mb(), rss),
         sys_used_mb=(vm.total - vm.available) / 2**20, sys_total_mb=vm.total / 2**20,
-        cpu_percent=_proc.cpu_percent(None), vram=vram() if with_vram else None,
+        cpu_percent=cpu.percent() if cpu is not None else CPU_NOT_MEASURED,
+        vram=vram() if with_vram else None,
     )

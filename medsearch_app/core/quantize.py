@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .gguf import FTYPE_BY_NAME, GgufError, read_gguf
 
@@ -40,6 +41,10 @@ class QuantDone:
     cancelled: bool = False
     error: str = ""
     seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"built": [str(p) for p in self.built], "skipped": [str(p) for p in self.skipped],
+                "warnings": self.warnings, "error": self.error, "seconds": self.seconds}
 
 
 class QuantizeError(Exception):

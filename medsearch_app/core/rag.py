@@ -5,8 +5,9 @@ passages, evidence.py), Token..., AnswerDone (with every sentence checked agains
 cites, verify.py). The prompt asks the
 model to cite sources as [n]. Small models often forget to; every sentence that ends without a
 citation is then attributed to the source it overlaps most (word overlap), and the answer says so
-(`citation_mode`: "model", "attributed" or "mixed"). When retrieval judges the question not
-supported by the library, the model is not asked at all.
+(`citation_mode`: CitationMode MODEL, ATTRIBUTED or MIXED; NONE when the model gave nothing
+usable). When retrieval judges the question not supported by the library, the model is not asked
+at all.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import evidence, metrics
 from .llm import GenStats, LlmRuntime
 from .search import Mode, Retriever
 from .store import query_terms
-from .types import AnswerDone, Citation, Hit, Retrieved, Timings, Token
+from .types import AnswerDone, Citation, CitationMode, Hit, Retrieved, Timings, Token
 from .verify import CITE, SENTENCE, check_answer, summary_warning
 
 SYSTEM_PROMPT = (
@@ -83,10 +83,20 @@ def fit_sources(llm: LlmRuntime, question: str, hits: list[Hit], max_tokens: int
     return keep
 
 
-def attribute(answer: str, hits: list[Hit]) -> tuple[str, str]:
+@dataclass(frozen=True)
+class AnswerSource:
+    """What an answer comes from: the model file and its level, the embedder and precision."""
+
+    model_file: str
+    quant: str
+    embedder: str
+    precision: str
+
+
+def attribute(answer: str, hits: list[Hit]) -> tuple[str, CitationMode]:
     """Give every uncited sentence the [n] of its best-overlapping source (>= 2 shared words)."""
     if not hits:
-        return answer, "model"
+        return answer, CitationMode.MODEL
     src_terms = [set(query_terms(h.text)) for h in hits]
     out: list[str] = []
     added = had = 0
@@ -112,7 +122,10 @@ def attribute(answer: str, hits: list[Hit]) -> tuple[str, str]:
         else:
             out.append(sent)
     out.append(answer[last:])
-    mode = "model" if added == 0 else ("attributed" if had == 0 else "mixed")
+    if added == 0:
+        mode = CitationMode.MODEL
+    else:
+        mode = CitationMode.ATTRIBUTED if had == 0 else CitationMode.MIXED
     return "".join(out), mode
 
 
@@ -135,19 +148,21 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
     """Answer a question from the library with citations; yields events as they happen."""
     cancel = cancel or threading.Event()
     t0 = time.perf_counter()
+    cpu = metrics.CpuMeter()  # the CPU this answer used, not shared with the window's gauges
     res = retriever.search(question, k=options.k, mode=options.mode)
     emb = retriever.library.embedder
     quoted = evidence.select(question, res.hits, emb) if res.supported else []
     yield Retrieved(res.hits, res.elapsed_ms, res.supported, res.reason, quoted)
-    common: dict[str, Any] = {"model_file": llm.path.name, "quant": llm.quant,
-                              "embedder": emb.name, "precision": emb.precision.value}
+    src = AnswerSource(model_file=llm.path.name, quant=llm.quant, embedder=emb.name,
+                       precision=emb.precision.value)
     if not res.supported:
         text = f"{NOT_SUPPORTED}: {res.reason}."
         yield AnswerDone(
             answer=text, citations=[], supported=False,
             timings=Timings(res.elapsed_ms, None, 0, None, 0, None,
                             round((time.perf_counter() - t0) * 1000, 2)),
-            memory=metrics.sample(), sources=res.hits, **common,
+            memory=metrics.sample(cpu), sources=res.hits, model_file=src.model_file,
+            quant=src.quant, embedder=src.embedder, precision=src.precision,
         )
         return
     hits = fit_sources(llm, question, res.hits, options.max_tokens)
@@ -161,12 +176,12 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
     raw = "".join(pieces).strip()
     st = stats[0] if stats else None
     refused = bool(REFUSAL.search(raw)) and len(raw) < 200
-    final, mode = (raw, "model") if refused else attribute(raw, hits)
+    final, mode = (raw, CitationMode.MODEL) if refused else attribute(raw, hits)
     stopped = bool(st and st.stopped)
     if not refused and not stopped and len(query_terms(raw)) < 2:
         # Small models sometimes stop after "The answer is:"; say so instead of showing nothing.
         final = (raw + "\n\n" if raw else "") + EMPTY_ANSWER
-        mode = "none"
+        mode = CitationMode.NONE
     cits = [] if refused else citations_for(final, hits)
     checks = [] if refused else check_answer(final, hits)
     yield AnswerDone(
@@ -178,7 +193,8 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
             completion_tokens=st.completion_tokens if st else 0,
             tokens_per_s=st.tokens_per_s if st else None,
             total_ms=round((time.perf_counter() - t0) * 1000, 2)),
-        memory=metrics.sample(), stopped=stopped, citation_mode=mode,
+        memory=metrics.sample(cpu), stopped=stopped, citation_mode=mode,
         sources=hits, evidence=quoted, sentences=checks, warning=summary_warning(checks),
-        **common,
+        model_file=src.model_file, quant=src.quant, embedder=src.embedder,
+        precision=src.precision,
     )

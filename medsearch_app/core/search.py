@@ -12,12 +12,15 @@ Every search also says whether the library supports the question at all (support
 from __future__ import annotations
 
 import enum
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from . import support
+from .errors import BadInput
 from .library import Library
 from .types import Hit
 
@@ -35,8 +38,32 @@ class Mode(enum.StrEnum):
         try:
             return cls(value.lower())
         except ValueError:
-            raise ValueError(f"unknown retrieval mode {value!r}; choose dense, keyword or "
+            raise BadInput(f"unknown retrieval mode {value!r}; choose dense, keyword or "
                              "hybrid") from None
+
+
+def read_queries(path: Path) -> list[str]:
+    """Questions for a batch search: one per line, or JSON lines with a "question" field
+    (blank lines skipped). BadInput if the file cannot be read or a JSON line has no question."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path} is not UTF-8 text") from exc
+    out = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                out.append(str(json.loads(line)["question"]))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BadInput(f"{path}: a JSON line without a 'question' field") from exc
+        else:
+            out.append(line)
+    return out
 
 
 @dataclass(frozen=True)

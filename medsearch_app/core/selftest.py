@@ -32,14 +32,16 @@ def run_selftest() -> list[Check]:
     from .ingest.pdf import extract_pdf
     from .llm import LlmRuntime
     from .models import default_model_path
+    from .settings import Settings, effective_threads
 
     results: list[Check] = []
     state: dict[str, Any] = {}
+    threads = effective_threads(Settings.load())
     with tempfile.TemporaryDirectory(prefix="medsearch-selftest-") as tmp_s:
         tmp = Path(tmp_s)
 
         def embedder() -> str:
-            emb = load_embedder(None, Precision.FP32, threads=2)
+            emb = load_embedder(None, Precision.FP32, threads=threads)
             state["emb"] = emb
             v = emb.embed_batch(["Metformin is first-line therapy.", "Apixaban 5 mg twice daily"])
             if v.shape != (2, emb.dim) or not np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-3):
@@ -47,7 +49,7 @@ def run_selftest() -> list[Check]:
             return f"{emb.name}: {emb.dim} dims"
 
         def embedder_int8() -> str:
-            emb = load_embedder(None, Precision.INT8, threads=2)
+            emb = load_embedder(None, Precision.INT8, threads=threads)
             a = state["emb"].embed_batch(["hypertension treatment with ACE inhibitors"])[0]
             b = emb.embed_batch(["hypertension treatment with ACE inhibitors"])[0]
             cos = float(a @ b)

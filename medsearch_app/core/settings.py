@@ -2,18 +2,25 @@
 
 MEDSEARCH_HOME overrides every path (tests point it at a temporary folder). Only this
 module writes the settings file, atomically (temp file + rename).
+
+A settings file that cannot be read as settings is never silently replaced: load() renames it
+aside (settings.json.corrupt-YYYYmmdd-HHMMSS), starts from defaults and says so in
+`load_warning`, which the app shows; save() then writes a fresh file.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APP_NAME = "MedSearch"
+log = logging.getLogger(__name__)
 
 
 def data_home() -> Path:
@@ -45,8 +52,10 @@ class Settings:
     threads: int = 0  # 0: number of physical cores
     gpu_layers: int = 0
     models_folders: list[str] = field(default_factory=list)
-    library_roots: list[str] = field(default_factory=list)
     demo_installed: bool = False
+    # Not a setting: what load() had to do with an unreadable file (None: nothing). Never saved,
+    # not compared.
+    load_warning: str | None = field(default=None, compare=False, repr=False)
 
     @staticmethod
     def path() -> Path:
@@ -54,24 +63,61 @@ class Settings:
 
     @classmethod
     def load(cls) -> Settings:
+        """The saved settings, migrated; defaults without a file. A file that is not valid
+        settings is renamed aside and reported in `load_warning` (defaults are used)."""
         p = cls.path()
         if not p.exists():
             return cls()
         try:
             raw = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls()
-        return cls.from_dict(migrate(raw))
+            if not isinstance(raw, dict):
+                raise ValueError("not a JSON object")
+            return cls.from_dict(migrate(raw))
+        except OSError as exc:
+            # Unreadable (permissions, I/O): keep the file where it is, use defaults.
+            s = cls()
+            s.load_warning = (f"The settings file {p} could not be read "
+                              f"({exc.strerror or exc}); default settings are in use.")
+            log.warning("%s", s.load_warning)
+            return s
+        except ValueError as exc:  # not JSON (JSONDecodeError), or not a JSON object
+            return cls._set_aside(p, exc)
+
+    @classmethod
+    def _set_aside(cls, p: Path, exc: Exception) -> Settings:
+        aside = p.with_name(f"{p.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = p.with_name(f"{p.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+        s = cls()
+        try:
+            os.replace(p, aside)
+        except OSError as move_exc:
+            s.load_warning = (f"The settings file {p} is damaged ({exc}) and could not be moved "
+                              f"aside ({move_exc.strerror or move_exc}); default settings are "
+                              "in use.")
+        else:
+            s.load_warning = (f"The settings file was damaged ({exc}); it was kept as {aside} "
+                              "and default settings are in use.")
+        log.warning("%s", s.load_warning)
+        return s
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Settings:
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"load_warning"}
         return cls(**{k: v for k, v in raw.items() if k in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        """What is saved: every setting (not load_warning)."""
+        d = asdict(self)
+        d.pop("load_warning", None)
+        return d
 
     def save(self) -> None:
         p = self.path()
         tmp = p.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
         os.replace(tmp, p)
 
 
@@ -84,6 +130,9 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
             raw["model_path"] = raw.pop("model")
         if "k" in raw:
             raw["top_k"] = raw.pop("k")
+    if version < 3:
+        # v3 dropped library_roots: the library's folders live in its database (Store.roots).
+        raw.pop("library_roots", None)
     raw["schema_version"] = SCHEMA_VERSION
     return raw
 

@@ -13,8 +13,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .types import Chunk
+from .types import Chunk, DocStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added REAL NOT NULL);
@@ -90,10 +91,15 @@ class DocRow:
     sha256: str | None
     size: int | None
     mtime: float | None
-    status: str
+    status: DocStatus
     reason: str
     n_pages: int
     n_chunks: int
+
+
+def _doc_row(r: tuple[Any, ...]) -> DocRow:
+    return DocRow(id=r[0], path=r[1], kind=r[2], sha256=r[3], size=r[4], mtime=r[5],
+                  status=DocStatus(r[6]), reason=r[7], n_pages=r[8], n_chunks=r[9])
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,7 @@ class Store:
                 "SELECT id, path, kind, sha256, size, mtime, status, reason, n_pages, n_chunks "
                 "FROM documents ORDER BY path"
             ).fetchall()
-        return [DocRow(*r) for r in rows]
+        return [_doc_row(r) for r in rows]
 
     def document(self, path: str) -> DocRow | None:
         with self._lock:
@@ -153,7 +159,7 @@ class Store:
                 "SELECT id, path, kind, sha256, size, mtime, status, reason, n_pages, n_chunks "
                 "FROM documents WHERE path = ?", (path,)
             ).fetchone()
-        return DocRow(*r) if r else None
+        return _doc_row(r) if r else None
 
     def save_document(
         self,
@@ -163,7 +169,7 @@ class Store:
         sha256: str,
         size: int,
         mtime: float,
-        status: str,
+        status: DocStatus,
         reason: str,
         n_pages: int,
         chunks: Sequence[Chunk],
@@ -179,15 +185,15 @@ class Store:
                 self._db.execute(
                     "UPDATE documents SET kind=?, sha256=?, size=?, mtime=?, status=?, reason=?, "
                     "n_pages=?, n_chunks=?, updated=? WHERE id=?",
-                    (kind, sha256, size, mtime, status, reason, n_pages, len(chunks),
+                    (kind, sha256, size, mtime, str(status), reason, n_pages, len(chunks),
                      time.time(), doc_id),
                 )
             else:
                 c = self._db.execute(
                     "INSERT INTO documents (path, kind, sha256, size, mtime, status, reason, "
                     "n_pages, n_chunks, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (path, kind, sha256, size, mtime, status, reason, n_pages, len(chunks),
-                     time.time()),
+                    (path, kind, sha256, size, mtime, str(status), reason, n_pages,
+                     len(chunks), time.time()),
                 )
                 doc_id = int(c.lastrowid or 0)
             ids: list[int] = []

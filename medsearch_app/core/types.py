@@ -7,6 +7,52 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+class DocStatus(enum.StrEnum):
+    """State of a document in the library (the `documents.status` column, FileIndexed.status).
+
+    UNCHANGED is only reported by FileIndexed (a file skipped because its content is the same);
+    it is never stored."""
+
+    PENDING = "pending"
+    INDEXED = "indexed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    UNCHANGED = "unchanged"
+
+
+class Stage(enum.StrEnum):
+    """What an indexing run is doing (Progress.stage)."""
+
+    READING = "reading"  # extracting a file's text
+    EMBEDDING = "embedding"  # embedding passages of files read in this run
+    RESUMING = "resuming"  # embedding passages left from an earlier, interrupted run
+
+
+class CitationMode(enum.StrEnum):
+    """Where an answer's [n] citations come from (AnswerDone.citation_mode)."""
+
+    MODEL = "model"  # the model cited every sentence itself
+    ATTRIBUTED = "attributed"  # no citation by the model: all added by word overlap
+    MIXED = "mixed"  # some by the model, the rest added by word overlap
+    NONE = "none"  # no usable answer (the model stopped without content)
+
+
+def printed_label(page: int | None, page_label: str | None) -> str:
+    """' (printed X)' when a page's printed label differs from its physical number, else ''."""
+    if page is None or not page_label or page_label == str(page):
+        return ""
+    return f" (printed {page_label})"
+
+
+def page_ref(page: int | None, page_label: str | None = None) -> str:
+    """The page part of a source reference: ', page 3 (printed iii)'; '' for notes (no page).
+
+    The one rule for showing a page to a reader (CLI, answer pane, viewer, exports)."""
+    if not page:
+        return ""
+    return f", page {page}{printed_label(page, page_label)}"
+
+
 @dataclass(frozen=True)
 class PageText:
     """Text of one physical page (1-based) of a document; notes have page None."""
@@ -64,7 +110,7 @@ class Failure:
 class Progress:
     """Progress of a long job: `done` of `total` units (files or chunks), with a message."""
 
-    stage: str
+    stage: Stage
     done: int
     total: int
     message: str = ""
@@ -74,10 +120,10 @@ class Progress:
 
 @dataclass(frozen=True)
 class FileIndexed:
-    """A file finished indexing (status 'indexed', 'failed', 'partial' or 'unchanged')."""
+    """A file finished indexing (status indexed, failed, partial or unchanged)."""
 
     path: str
-    status: str
+    status: DocStatus
     pages: int = 0
     chunks: int = 0
     reason: str = ""
@@ -227,7 +273,7 @@ class AnswerDone:
     precision: str
     memory: MemorySample | None = None
     stopped: bool = False
-    citation_mode: str = "model"
+    citation_mode: CitationMode = CitationMode.MODEL
     sources: list[Hit] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     sentences: list[SentenceCheck] = field(default_factory=list)
@@ -244,7 +290,7 @@ class AnswerDone:
             ],
             "supported": self.supported,
             "stopped": self.stopped,
-            "citation_mode": self.citation_mode,
+            "citation_mode": str(self.citation_mode),
             "warning": self.warning,
             "evidence": [e.to_json() for e in self.evidence],
             "sentences": [c.to_json() for c in self.sentences],

@@ -1,73 +1,63 @@
-"""Main-window actions for quantization: the model's quant levels and the embedder precision.
+"""Quantization actions of the window: the model's quant levels and the embedder precision.
 
-A mixin of MainWindow (kept apart to keep each module to one job): building a quant ladder in a
-background process, switching the loaded level on the model's owner thread, and building and
-swapping in another embedder precision's index while the current one keeps answering.
+Building a quant ladder (child processes), switching the loaded level (on the model's owner
+thread), and building another embedder precision's index while the current one keeps answering,
+then swapping it in when nothing uses the library. Each is a job of the window's JobCoordinator,
+which queues or refuses what conflicts.
 """
 
 from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QObject, Signal
 
 from ..core.embed import load_embedder
-from ..core.engine import SwitchReport
+from ..core.engine import Engine, SwitchReport
 from ..core.library import Library
 from ..core.models import default_model_path, discover, model_folders, models_dir
 from ..core.quantize import LADDER, QuantDone, QuantProgress, base_name, build_ladder
-from ..core.settings import data_home
+from ..core.settings import Settings, data_home, effective_threads
 from ..core.types import Progress
-from .workers import GeneratorWorker
+from .jobs import JobCoordinator, JobKind, Where
+from .widgets.gauges import Gauges
+from .widgets.settings_panel import SettingsPanel
 
-if TYPE_CHECKING:
-    from PySide6.QtWidgets import QLabel, QStatusBar, QTabWidget
-
-    from ..core.engine import Engine
-    from ..core.settings import Settings
-    from .widgets.gauges import Gauges
-    from .widgets.settings_panel import SettingsPanel
-    from .workers import ModelOwner
+Status = Callable[..., None]
 
 
+@dataclass(frozen=True)
 class LibrarySwap:
     """A library opened with another embedder precision is ready to take over."""
 
-    def __init__(self, library: Library) -> None:
-        self.library = library
+    library: Library
 
 
+class QuantActions(QObject):
+    """Quant levels and embedder precision; `model_changed(title)` after a level switch,
+    `embedder_changed()` after a precision swap."""
 
-class QuantActions:
-    """Quant-level and precision handling of the main window (mixed into MainWindow)."""
+    model_changed = Signal(str)
+    embedder_changed = Signal()
 
-    # Provided by MainWindow:
-    settings: Settings
-    engine: Engine
-    settings_panel: SettingsPanel
-    gauges: Gauges
-    owner: ModelOwner
-    tabs: QTabWidget
-    model_label: QLabel
-    ready: bool
-    model_title: str
-    switches: list[SwitchReport]
-    _ask_job: int | None
-    _switch_job: int | None
-    _index_worker: GeneratorWorker | None
-    _build_worker: GeneratorWorker | None
-    _precision_worker: GeneratorWorker | None
-    _pending_swap: Library | None
-    _ladder_offered: bool
-
-    if TYPE_CHECKING:
-        def statusBar(self) -> QStatusBar: ...
-        def setWindowTitle(self, title: str) -> None: ...
-        def refresh_documents(self) -> None: ...
+    def __init__(self, engine: Engine, settings: Settings, jobs: JobCoordinator,
+                 panel: SettingsPanel, gauges: Gauges, status: Status,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine, self.settings, self.jobs = engine, settings, jobs
+        self.panel, self.gauges, self.status = panel, gauges, status
+        self.switches: list[SwitchReport] = []
+        self.ladder_offered = False
+        panel.switch_level_requested.connect(self.switch_level)
+        panel.build_ladder_requested.connect(self.build_ladder)
+        panel.cancel_build_requested.connect(lambda: self.jobs.cancel(JobKind.LADDER))
+        panel.precision_requested.connect(self.switch_precision)
+        panel.models_folder_added.connect(self.add_models_folder)
 
     # ---- quantization levels ------------------------------------------------------------------
     def current_model_path(self) -> Path | None:
@@ -77,54 +67,57 @@ class QuantActions:
             return None
 
     def refresh_models(self) -> None:
-        files, bad = discover(model_folders(self.settings))
-        self.settings_panel.set_models(files, self.current_model_path())
-        if bad:
-            self.statusBar().showMessage(
-                f"{len(bad)} model file(s) unreadable: {bad[0][0].name}: {bad[0][1]}")
+        """List the model files off the GUI thread (each GGUF header is read), then show them."""
+        folders = model_folders(self.settings)
+        current = self.current_model_path()
+        held = self.engine.held_model_bytes()
 
-    @Slot(int)
-    def _tab_changed(self, index: int) -> None:
-        # The default model's family gets its levels the first time the panel is opened.
-        if index != 1 or self._ladder_offered or not self.ready:
+        def job(_cancel: threading.Event) -> Iterator[Any]:
+            yield discover(folders)
+
+        def show(found: Any) -> None:
+            files, bad = found
+            self.panel.set_models(files, current, held_bytes=held)
+            if bad:
+                self.status(f"{len(bad)} model file(s) unreadable: {bad[0][0].name}: "
+                            f"{bad[0][1]}")
+
+        self.jobs.submit(JobKind.MODELS, job, key="models", on_event=show)
+
+    def offer_ladder(self) -> None:
+        """The default model's family gets its levels the first time the panel is opened."""
+        if self.ladder_offered:
             return
-        self._ladder_offered = True
+        self.ladder_offered = True
         try:
             default = default_model_path().resolve()
         except Exception:  # noqa: BLE001 - default model missing: nothing to build
             return
-        if self.current_model_path() == default and self.settings_panel.levels.count() <= 1:
+        if self.current_model_path() == default and self.panel.levels.count() <= 1:
             self.build_ladder()
 
     def build_ladder(self) -> None:
-        if self._build_worker is not None and self._build_worker.running:
-            return
         src = self.current_model_path()
         if src is None:
-            self.statusBar().showMessage("No model is configured to build levels from")
+            self.status("No model is configured to build levels from")
             return
         try:
             out = models_dir() if src == default_model_path().resolve() else src.parent
         except Exception:  # noqa: BLE001 - default model missing: build next to the source
             out = src.parent
-        w = GeneratorWorker(lambda cancel: build_ladder(src, LADDER, out, cancel=cancel),
-                            self.tabs)
-        w.yielded.connect(self._on_build_event)
-        w.failed.connect(lambda m: self.settings_panel.build_label.setText(f"Failed: {m}"))
-        w.finished.connect(lambda: self.settings_panel.set_building(False))
-        self._build_worker = w
-        self.settings_panel.set_building(True)
-        self.settings_panel.build_progress.setRange(0, len(LADDER) + 1)
-        self.settings_panel.build_progress.setValue(0)
-        w.start()
+        sp = self.panel
+        job = self.jobs.submit(
+            JobKind.LADDER, lambda cancel: build_ladder(src, LADDER, out, cancel=cancel),
+            on_event=self._on_build_event,
+            on_failed=lambda m: sp.build_label.setText(f"Failed: {html.escape(m)}"),
+            on_finished=lambda: sp.set_building(False))
+        if job is not None:
+            sp.set_building(True)
+            sp.build_progress.setRange(0, len(LADDER) + 1)
+            sp.build_progress.setValue(0)
 
-    def _cancel_build(self) -> None:
-        if self._build_worker is not None:
-            self._build_worker.cancel()
-
-    @Slot(object)
     def _on_build_event(self, ev: object) -> None:
-        sp = self.settings_panel
+        sp = self.panel
         if isinstance(ev, QuantProgress):
             sp.build_progress.setRange(0, ev.total)
             sp.build_progress.setValue(ev.done)
@@ -138,33 +131,36 @@ class QuantActions:
             self.refresh_models()
 
     def switch_level(self, path: Path) -> None:
-        """Stop any answer, close the loaded model, load `path` on the model thread."""
-        if self._ask_job is not None:
-            self.owner.cancel(self._ask_job)
-        self.statusBar().showMessage(f"Loading {path.name}…")
-        self.settings_panel.apply_level.setEnabled(False)
+        """Stop any answer, then close the loaded model and load `path` on the model thread."""
         eng = self.engine
 
         def job(_cancel: threading.Event) -> Iterator[Any]:
             yield eng.switch_model(path)
 
-        self._switch_job = self.owner.submit(job)
+        def failed(msg: str) -> None:
+            self.status(f"Could not switch level: {msg}")
+            self.refresh_models()
 
-    def _on_switched(self, rep: SwitchReport) -> None:
+        self.jobs.cancel(JobKind.ANSWER)
+        submitted = self.jobs.submit(JobKind.LEVEL, job, where=Where.MODEL,
+                                     on_event=self._on_switched, on_failed=failed)
+        if submitted is not None:
+            self.status(f"Loading {path.name}…")
+            self.panel.apply_level.setEnabled(False)
+
+    def _on_switched(self, rep: object) -> None:
+        if not isinstance(rep, SwitchReport):
+            return
         self.switches.append(rep)
         self.settings.save()
-        self.model_title = f"{base_name(Path(rep.file))} ({rep.quant})"
-        self.setWindowTitle(f"MedSearch — {self.model_title}")
-        emb = self.engine.embedder
-        self.model_label.setText(f"Model: {self.model_title} · Embedder: {emb.name} "
-                                 f"({emb.precision.value})")
+        self.model_changed.emit(f"{base_name(Path(rep.file))} ({rep.quant})")
         self.gauges.mark_level_change(f"{rep.quant} · {rep.size_bytes / 2**20:.0f} MiB file")
-        self.statusBar().showMessage(
-            f"Switched {rep.old_quant or 'none'} → {rep.quant}: released {rep.released_mb:.0f} "
-            f"MiB, took {rep.taken_mb:.0f} MiB (RSS now {rep.rss_mb:.0f} MiB)")
+        self.status(f"Switched {rep.old_quant or 'none'} → {rep.quant}: released "
+                    f"{rep.released_mb:.0f} MiB, took {rep.taken_mb:.0f} MiB (RSS now "
+                    f"{rep.rss_mb:.0f} MiB)")
         self.refresh_models()
 
-    def _add_models_folder(self, folder: str) -> None:
+    def add_models_folder(self, folder: str) -> None:
         if folder not in self.settings.models_folders:
             self.settings.models_folders.append(folder)
             self.settings.save()
@@ -174,13 +170,10 @@ class QuantActions:
     def switch_precision(self, precision: str) -> None:
         if precision == self.engine.precision.value:
             return
-        if self._index_worker is not None and self._index_worker.running:
-            self.statusBar().showMessage("Wait for indexing to finish before switching precision")
-            self.settings_panel.precision.setCurrentText(self.engine.precision.value)
-            return
         home = data_home()
-        threads = self.engine.settings.threads or None
+        threads = effective_threads(self.settings)
         path = self.settings.embedder_path or None
+        bar = self.panel.precision_progress
 
         def job(cancel: threading.Event) -> Iterator[Any]:
             emb = load_embedder(path, precision, threads=threads)
@@ -188,40 +181,48 @@ class QuantActions:
             yield from lib.reconcile(cancel)  # builds this precision's index if it has none
             if cancel.is_set():
                 lib.close()
+                emb.close()
                 return
             yield LibrarySwap(lib)
 
-        w = GeneratorWorker(job, self.tabs)
-        bar = self.settings_panel.precision_progress
+        def finished() -> None:
+            bar.setVisible(False)
+            if not self.jobs.busy(JobKind.PRECISION) and not self.jobs.busy(JobKind.SWAP):
+                self.panel.precision.setCurrentText(self.engine.precision.value)
+
+        submitted = self.jobs.submit(
+            JobKind.PRECISION, job, on_event=self._on_precision_event,
+            on_failed=lambda m: self.status(f"Precision switch failed: {m}"),
+            on_finished=finished)
+        if submitted is None:
+            self.panel.precision.setCurrentText(self.engine.precision.value)
+            return
         bar.setVisible(True)
         bar.setRange(0, 0)
-        w.yielded.connect(self._on_precision_event)
-        w.failed.connect(lambda m: self.statusBar().showMessage(f"Precision switch failed: {m}"))
-        w.finished.connect(lambda: bar.setVisible(False))
-        self._precision_worker = w
-        self.statusBar().showMessage(f"Preparing the {precision} index (the current one keeps "
-                                     "answering)…")
-        w.start()
+        self.status(f"Preparing the {precision} index (the current one keeps answering)…")
 
-    @Slot(object)
     def _on_precision_event(self, ev: object) -> None:
-        bar = self.settings_panel.precision_progress
+        bar = self.panel.precision_progress
         if isinstance(ev, Progress) and ev.chunks_total:
             bar.setRange(0, ev.chunks_total)
             bar.setValue(ev.chunks_done)
         elif isinstance(ev, LibrarySwap):
-            self._pending_swap = ev.library
-            self._apply_swap()
+            self._swap_in(ev.library)
 
-    def _apply_swap(self) -> None:
-        if self._pending_swap is None or self._ask_job is not None:
-            return  # swapped when the answer in flight finishes
-        lib, self._pending_swap = self._pending_swap, None
-        self.engine.replace_library(lib.embedder, lib)
-        self.settings.save()
-        emb = lib.embedder
-        self.model_label.setText(f"Model: {getattr(self, 'model_title', '')} · Embedder: "
-                                 f"{emb.name} ({emb.precision.value})")
-        self.statusBar().showMessage(f"Embedder precision is now {emb.precision.value}")
-        self.refresh_documents()
+    def _swap_in(self, lib: Library) -> None:
+        """Queue the swap: it runs on the GUI thread once no answer, indexing or removal uses
+        the current library (the coordinator's conflict table)."""
+        eng = self.engine
 
+        def job(_cancel: threading.Event) -> Iterator[Any]:
+            eng.replace_library(lib.embedder, lib)
+            yield lib.embedder.precision.value
+
+        def done(value: object) -> None:
+            self.settings.save()
+            self.panel.precision.setCurrentText(str(value))
+            self.status(f"Embedder precision is now {value}")
+            self.embedder_changed.emit()
+
+        self.jobs.submit(JobKind.SWAP, job, where=Where.GUI, on_event=done,
+                         on_failed=lambda m: self.status(f"Precision switch failed: {m}"))

@@ -58,9 +58,10 @@ class GeneratorWorker(QObject):
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, factory: GenFactory, parent: QObject | None = None) -> None:
+    def __init__(self, factory: GenFactory, parent: QObject | None = None, *,
+                 cancel: threading.Event | None = None) -> None:
         super().__init__(parent)
-        self.cancel_event = threading.Event()
+        self.cancel_event = cancel or threading.Event()
         self._thread = QThread()
         self._thread.setObjectName("medsearch-worker")
         self._runner = _Runner(factory, self.cancel_event)
@@ -83,6 +84,9 @@ class GeneratorWorker(QObject):
 
     def wait(self, ms: int = 30000) -> bool:
         return bool(self._thread.wait(ms))
+
+    def thread_alive(self) -> bool:
+        return bool(self._thread.isRunning())
 
     @Slot()
     def _done(self) -> None:
@@ -130,13 +134,16 @@ class ModelOwner(QObject):
         self._cancels: dict[int, threading.Event] = {}
         self.finished.connect(lambda j: self._cancels.pop(j, None))
 
-    def submit(self, factory: GenFactory) -> int:
-        """Queue a job on the model thread; returns its id."""
-        self._next += 1
-        cancel = threading.Event()
-        self._cancels[self._next] = cancel
-        self._submit.emit(self._next, factory, cancel)
-        return self._next
+    def submit(self, factory: GenFactory, *, job_id: int | None = None,
+               cancel: threading.Event | None = None) -> int:
+        """Queue a job on the model thread; returns its id (`job_id` if given)."""
+        if job_id is None:
+            self._next += 1
+            job_id = self._next
+        cancel = cancel or threading.Event()
+        self._cancels[job_id] = cancel
+        self._submit.emit(job_id, factory, cancel)
+        return job_id
 
     def cancel(self, job_id: int | None = None) -> None:
         """Stop one job (or all) between tokens."""

@@ -40,7 +40,7 @@ def ui(qapp: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiSessio
 
         win = MainWindow()
         events = ModelEvents()
-        win.owner.yielded.connect(events)
+        win.jobs.yielded.connect(events)
         values: list[tuple[int, int]] = []
         bar = win.library_panel.progress
         bar.valueChanged.connect(lambda v: values.append((v, bar.maximum())))

@@ -8,6 +8,7 @@ its citations, Stop, an unsupported question, export, and GUI responsiveness und
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from ui_support import (
 )
 
 from medsearch_app.core.types import AnswerDone, Retrieved, Token
+from medsearch_app.ui.jobs import JobKind
 
 pytestmark = pytest.mark.gui
 
@@ -99,8 +101,14 @@ def test_add_folder_with_corrupt_pdf(ready_ui: UiSession, qtbot: Any, tmp_path: 
     good = write_topic_pdf(folder / "kawasaki_disease.pdf", "Kawasaki disease", KAWASAKI)
     bad = write_garbage_pdf(folder / "corrupt.pdf")
     before = win.last_index
+    t0 = time.perf_counter()
     win.add_paths([folder])
-    assert win._index_worker.running
+    took = time.perf_counter() - t0
+    # Indexing runs as a job off the GUI thread: add_paths returns at once, the job is still
+    # running and the panel offers Cancel.
+    assert took < 0.5, f"add_paths blocked the GUI thread for {took:.2f} s"
+    assert win.jobs.jobs(JobKind.INDEX, queued=False), "no indexing job is running"
+    assert win.library_panel.cancel.isVisibleTo(win.library_panel)
     qtbot.waitUntil(lambda: win.last_index is not before and ready_ui.index_idle(),
                     timeout=_ms(INDEX_TIMEOUT_S))
 
@@ -152,9 +160,14 @@ def test_remove_runs_off_the_gui_thread_and_drops_the_documents(ready_ui: UiSess
     qtbot.waitUntil(lambda: win.last_index is not before and ready_ui.index_idle(),
                     timeout=_ms(INDEX_TIMEOUT_S))
     assert all(win.library_panel.document_status(str(n.resolve())) == "Indexed" for n in notes)
+    t0 = time.perf_counter()
     win.remove_paths([str(folder.resolve())])
-    assert win._remove_worker.running or "Removed" in win.statusBar().currentMessage()
-    qtbot.waitUntil(lambda: not win._remove_worker.running
+    took = time.perf_counter() - t0
+    # The removal is a job: the call returns at once and the list is unchanged until it ends.
+    assert took < 0.5, f"remove_paths blocked the GUI thread for {took:.2f} s"
+    assert win.jobs.busy(JobKind.REMOVE)
+    assert win.library_panel.document_status(str(notes[0].resolve())) == "Indexed"
+    qtbot.waitUntil(lambda: not win.jobs.busy(JobKind.REMOVE)
                     and win.library_panel.document_status(str(notes[0].resolve())) is None,
                     timeout=_ms(60))
     assert "Removed 2 document(s)" in win.statusBar().currentMessage()
@@ -167,11 +180,9 @@ def test_remove_runs_off_the_gui_thread_and_drops_the_documents(ready_ui: UiSess
 def test_ask_streams_tokens_and_citations_open_the_pdf_page(ready_ui: UiSession,
                                                           qtbot: Any) -> None:
     win, panel = ready_ui.win, ready_ui.win.ask_panel
-    win.ask(CURB_QUESTION)
-    job = win._ask_job
-    assert job is not None
+    job = win.ask(CURB_QUESTION).id
     assert panel.stop_button.isEnabled() and not panel.ask_button.isEnabled()
-    qtbot.waitUntil(lambda: win._ask_job is None, timeout=_ms(ANSWER_TIMEOUT_S))
+    qtbot.waitUntil(lambda: win.answer_job is None, timeout=_ms(ANSWER_TIMEOUT_S))
 
     evs, done = _answer_events(ready_ui, job)
     assert isinstance(evs[0], Retrieved) and evs[-1] is done
@@ -245,20 +256,18 @@ def test_stop_ends_the_answer_between_tokens(ready_ui: UiSession, qtbot: Any) ->
     stop_enabled: list[bool] = []
 
     def on_event(job: int, ev: object) -> None:
-        if job == win._ask_job and isinstance(ev, Token):
+        if win.answer_job is not None and job == win.answer_job.id and isinstance(ev, Token):
             seen.append(ev.text)
             if len(seen) == 3:
                 stop_enabled.append(panel.stop_button.isEnabled())
                 panel.stop_button.click()  # -> stop_requested -> MainWindow.stop()
 
-    win.owner.yielded.connect(on_event)
+    win.jobs.yielded.connect(on_event)
     try:
-        win.ask(LONG_QUESTION)
-        job = win._ask_job
-        assert job is not None
-        qtbot.waitUntil(lambda: win._ask_job is None, timeout=_ms(ANSWER_TIMEOUT_S))
+        job = win.ask(LONG_QUESTION).id
+        qtbot.waitUntil(lambda: win.answer_job is None, timeout=_ms(ANSWER_TIMEOUT_S))
     finally:
-        win.owner.yielded.disconnect(on_event)
+        win.jobs.yielded.disconnect(on_event)
         settings.max_tokens = old
 
     assert stop_enabled == [True]
@@ -342,10 +351,8 @@ def test_gui_stays_responsive_while_indexing_and_generating(
     meter.start()
     try:
         win.add_paths([folder])
-        win.ask(LONG_QUESTION)
-        job = win._ask_job
-        assert job is not None
-        qtbot.waitUntil(lambda: win._ask_job is None and win.last_index is not before
+        job = win.ask(LONG_QUESTION).id
+        qtbot.waitUntil(lambda: win.answer_job is None and win.last_index is not before
                         and ready_ui.index_idle(),
                         timeout=_ms(INDEX_TIMEOUT_S + ANSWER_TIMEOUT_S))
     finally:

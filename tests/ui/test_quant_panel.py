@@ -11,6 +11,7 @@ from ui_support import UiSession
 
 from medsearch_app.core.gguf import read_gguf
 from medsearch_app.core.types import AnswerDone
+from medsearch_app.ui.jobs import JobKind
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -19,27 +20,55 @@ def _wait(qtbot: Any, cond: Any, s: float = 240) -> None:
     qtbot.waitUntil(cond, timeout=int(s * 1000))
 
 
+LEVELS = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_1", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K"]
+
+
+def _levels(win: Any) -> list[str]:
+    return [win.settings_panel.levels.item(i).text().split()[0]
+            for i in range(win.settings_panel.levels.count())]
+
+
+def _idle(win: Any) -> bool:
+    """No ladder build and no listing of the model files running or queued."""
+    return not win.jobs.busy(JobKind.LADDER) and not win.jobs.busy(JobKind.MODELS)
+
+
+def _ensure_ladder(win: Any, qtbot: Any) -> None:
+    """Build the default model's levels unless an earlier test already did (order-free)."""
+    if _levels(win) != LEVELS:
+        if not win.jobs.busy(JobKind.LADDER):
+            win.quant.build_ladder()
+        _wait(qtbot, lambda: _idle(win))
+    assert _levels(win) == LEVELS
+
+
 def test_first_opening_builds_the_ladder(ready_ui: UiSession, qtbot: Any) -> None:
     win = ready_ui.win
-    assert win.settings_panel.levels.count() == 1  # only the shipped Q4_1
+    if win.quant.ladder_offered:
+        pytest.skip("the panel was opened by an earlier test")
+    assert _levels(win) == ["Q4_1"]  # only the shipped level
     win.tabs.setCurrentIndex(1)  # first opening of the panel builds the default's levels
-    assert win._build_worker is not None
-    _wait(qtbot, lambda: not win._build_worker.running)
-    quants = [win.settings_panel.levels.item(i).text().split()[0]
-              for i in range(win.settings_panel.levels.count())]
-    assert quants == ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_1", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K"]
+    assert win.jobs.busy(JobKind.LADDER)
+    assert win.settings_panel.build_progress.isVisibleTo(win.settings_panel)
+    # A second request while it builds is refused with a message, not started twice.
+    win.quant.build_ladder()
+    assert len(win.jobs.jobs(JobKind.LADDER)) == 1
+    assert "Already building" in win.statusBar().currentMessage()
+    _wait(qtbot, lambda: _idle(win))
+    assert _levels(win) == LEVELS
     assert "requantization" in win.settings_panel.build_label.text()
 
 
 @pytest.mark.parametrize("quant", ["Q8_0", "Q4_K_M", "Q2_K"])
 def test_switch_level_in_the_panel(ready_ui: UiSession, qtbot: Any, quant: str) -> None:
     win, panel = ready_ui.win, ready_ui.win.settings_panel
+    _ensure_ladder(win, qtbot)
     assert panel.select_quant(quant)
     path: Path = panel.selected_path()
     assert "Needs about" in panel.estimate.text() and "free" in panel.estimate.text()
     n = len(win.switches)
     panel.apply_level.click()
-    _wait(qtbot, lambda: len(win.switches) == n + 1)
+    _wait(qtbot, lambda: len(win.switches) == n + 1 and _idle(win))
     rep = win.switches[-1]
     assert rep.quant == quant and rep.file == path.name
     assert f"({quant})" in win.windowTitle()
@@ -53,9 +82,8 @@ def test_switch_level_in_the_panel(ready_ui: UiSession, qtbot: Any, quant: str) 
     assert "● loaded" in panel.levels.currentItem().text()
     # Every later answer reports the new level.
     win.engine.settings.max_tokens = 8
-    win.ask("What does a CURB-65 score of 3 mean?")
-    job = win._ask_job
-    _wait(qtbot, lambda: win._ask_job is None)
+    job = win.ask("What does a CURB-65 score of 3 mean?").id
+    _wait(qtbot, lambda: win.answer_job is None)
     done = next(e for e in ready_ui.events.of(job) if isinstance(e, AnswerDone))
     assert done.quant == quant and done.model_file == path.name
     assert quant in win.gauges.last.text()
@@ -77,7 +105,7 @@ def test_switch_embedder_precision_to_int8(ready_ui: UiSession, qtbot: Any) -> N
     win = ready_ui.win
     assert win.engine.precision.value == "fp32"
     win.settings_panel.precision.setCurrentText("int8")
-    win.switch_precision("int8")
+    win.quant.switch_precision("int8")
     _wait(qtbot, lambda: win.engine.precision.value == "int8")
     lib = win.engine.library
     assert lib.embedder.precision.value == "int8"

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from ui_support import STARTUP_TIMEOUT_S
 
+from medsearch_app.ui.jobs import JobKind
+
 pytestmark = pytest.mark.gui
 
 # A window whose threads are still running is kept referenced here: letting Python delete it
@@ -25,8 +27,7 @@ _leaked: list[Any] = []
 
 
 def _threads_stopped(win: Any) -> bool:
-    workers = [win._startup_worker, win._index_worker]
-    return not any(w is not None and w._thread.isRunning() for w in workers)
+    return not win.jobs.threads_running()
 
 
 def _open(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
@@ -50,7 +51,7 @@ def _close(win: Any) -> float:
 def test_close_while_indexing_stops_promptly(qtbot: Any, monkeypatch: pytest.MonkeyPatch,
                                              tmp_path: Path) -> None:
     win = _open(monkeypatch, tmp_path)
-    qtbot.waitUntil(lambda: win._index_worker is not None and win._index_worker.running,
+    qtbot.waitUntil(lambda: bool(win.jobs.jobs(JobKind.INDEX, queued=False)),
                     timeout=int(STARTUP_TIMEOUT_S * 1000))
     took = _close(win)
     assert _threads_stopped(win), "the indexing thread is still running after shutdown"
@@ -62,11 +63,12 @@ def test_close_while_library_opens_waits_for_startup(qtbot: Any,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     tmp_path: Path) -> None:
     win = _open(monkeypatch, tmp_path)
-    assert not win.ready and win._startup_worker.running
+    assert not win.ready and win.jobs.jobs(JobKind.STARTUP, queued=False)
+    assert win.jobs.threads_running()
     _close(win)
     assert _threads_stopped(win), "the startup thread is still running after shutdown"
     # The startup result arriving after shutdown is ignored: nothing is indexed or reopened.
     qtbot.wait(200)
     assert not win.ready
-    assert win._index_worker is None
+    assert win.last_index is None and not win.jobs.busy()
     assert win.engine._library is None

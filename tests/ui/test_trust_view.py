@@ -33,12 +33,12 @@ def test_evidence_is_shown_before_the_first_token_and_opens_its_page(ready_ui: U
         if isinstance(ev, Token) and not seen_at_first_token:
             seen_at_first_token.append(panel.answer.toPlainText())
 
-    win.owner.yielded.connect(on_event)
+    win.jobs.yielded.connect(on_event)
     try:
         win.ask(CURB)
-        qtbot.waitUntil(lambda: win._ask_job is None, timeout=int(ANSWER_TIMEOUT_S * 1000))
+        qtbot.waitUntil(lambda: win.answer_job is None, timeout=int(ANSWER_TIMEOUT_S * 1000))
     finally:
-        win.owner.yielded.disconnect(on_event)
+        win.jobs.yielded.disconnect(on_event)
     qa = panel.current
     assert qa is not None and qa.evidence, "no evidence quoted"
     assert seen_at_first_token and "From your documents" in seen_at_first_token[0]

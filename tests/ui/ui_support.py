@@ -116,7 +116,7 @@ def wait_until(cond: Callable[[], bool], timeout_s: float, what: str = "conditio
 
 @dataclass
 class ModelEvents:
-    """Every (job, event) the window's model owner emitted, in arrival order (GUI thread)."""
+    """Every (job id, event) the window's jobs emitted, in arrival order (GUI thread)."""
 
     items: list[tuple[int, Any]] = field(default_factory=list)
 
@@ -135,9 +135,7 @@ class UiSession:
     progress_values: list[tuple[int, int]]  # (value, maximum) of the library progress bar
 
     def index_idle(self) -> bool:
-        w = self.win._index_worker
-        return self.win.ready and self.win.last_index is not None and w is not None \
-            and not w.running and not self.win._queued
+        return self.win.last_index is not None and self.win.library.idle()
 
     def wait_ready(self) -> None:
         wait_until(self.index_idle, STARTUP_TIMEOUT_S + INDEX_TIMEOUT_S,
@@ -146,12 +144,11 @@ class UiSession:
     def ask_and_wait(self, question: str, timeout_s: float = ANSWER_TIMEOUT_S) -> int:
         """Ask through the window and run the event loop until the answer job finished."""
         win = self.win
-        wait_until(lambda: win._ask_job is None, timeout_s, "the previous answer")
-        win.ask(question)
-        job = win._ask_job
+        wait_until(lambda: win.answer_job is None, timeout_s, "the previous answer")
+        job = win.ask(question)
         assert job is not None, "the window did not start an answer"
-        wait_until(lambda: win._ask_job is None, timeout_s, f"the answer to {question!r}")
-        return int(job)
+        wait_until(lambda: win.answer_job is None, timeout_s, f"the answer to {question!r}")
+        return int(job.id)
 
 
 class GapMeter:

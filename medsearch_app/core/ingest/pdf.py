@@ -3,7 +3,8 @@
 pypdf has known denial-of-service inputs (endless loops, memory blow-ups), so every PDF is read
 in a spawned child that streams pages back one at a time. A page that fails is reported and the
 other pages are kept; a child that runs out of time or memory is killed, and the pages it had
-already sent are kept with the reason.
+already sent are kept with the reason. The parent also watches a cancel event while it waits and
+stops the child at once when it is set (the result then says `cancelled`, and holds no verdict).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import re
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from ..types import PageText
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_MEMORY_MB = 2048
+POLL_S = 0.25  # how often the parent looks at the cancel event and the child while it waits
 MAX_FILE_MB = 200
 # A text page with fewer characters than this is treated as having no text layer.
 MIN_TEXT_CHARS = 20
@@ -36,6 +40,7 @@ class PdfResult:
     page_errors: list[tuple[int, str]] = field(default_factory=list)
     error: str | None = None
     n_pages: int = 0
+    cancelled: bool = False  # stopped by the caller: pages and error are not a verdict
 
 
 def _child(path: str, conn: Connection, memory_mb: int) -> None:
@@ -118,8 +123,12 @@ def extract_pdf(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     memory_mb: int = DEFAULT_MEMORY_MB,
     max_file_mb: int = MAX_FILE_MB,
+    cancel: threading.Event | None = None,
 ) -> PdfResult:
-    """Extract a PDF's pages in a guarded child process. Never raises for bad input."""
+    """Extract a PDF's pages in a guarded child process. Never raises for bad input.
+
+    If `cancel` is set while the child works, the child is killed and the result comes back
+    promptly with `cancelled` True."""
     res = PdfResult()
     try:
         size_mb = path.stat().st_size / 1e6
@@ -132,20 +141,41 @@ def extract_pdf(
     if size_mb == 0:
         res.error = "empty file (0 bytes)"
         return res
+    if cancel is not None and cancel.is_set():
+        res.cancelled = True
+        return res
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(str(path), child, memory_mb), daemon=True)
     proc.start()
     child.close()
+    collect(proc, parent, res, timeout_s=timeout_s, memory_mb=memory_mb, cancel=cancel)
+    if res.cancelled:
+        return res
+    if res.error is None and res.n_pages == 0:
+        res.error = "the PDF has no pages"
+    elif res.error is None and not any(len(p.text.strip()) >= MIN_TEXT_CHARS for p in res.pages):
+        if res.pages:
+            res.error = "no text layer (scanned or image-only PDF); run OCR on it first"
+    return res
+
+
+def collect(proc: BaseProcess, parent: Connection, res: PdfResult, *, timeout_s: float,
+            memory_mb: int, cancel: threading.Event | None = None) -> None:
+    """Receive the child's messages into `res` until it is done, fails, runs out of time or
+    `cancel` is set; then make sure the child is gone and close the connection."""
     deadline = time.monotonic() + timeout_s
     finished = False
     try:
         while True:
+            if cancel is not None and cancel.is_set():
+                res.cancelled = True
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 res.error = f"timed out after {timeout_s:.0f} s (the PDF is too complex to read)"
                 break
-            if not parent.poll(min(left, 0.5)):
+            if not parent.poll(min(left, POLL_S)):
                 if not proc.is_alive() and not parent.poll(0):
                     res.error = _died_reason(proc.exitcode, memory_mb)
                     break
@@ -174,12 +204,6 @@ def extract_pdf(
             proc.kill()
         proc.join(5)
         parent.close()
-    if res.error is None and res.n_pages == 0:
-        res.error = "the PDF has no pages"
-    elif res.error is None and not any(len(p.text.strip()) >= MIN_TEXT_CHARS for p in res.pages):
-        if res.pages:
-            res.error = "no text layer (scanned or image-only PDF); run OCR on it first"
-    return res
 
 
 def _died_reason(exitcode: int | None, memory_mb: int) -> str:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.store import query_terms
-from ...core.types import AnswerDone, Evidence, Hit, Retrieved, Token
+from ...core.types import AnswerDone, CitationMode, Evidence, Hit, Retrieved, Token, page_ref
 from ...core.verify import CITE
 
 EVIDENCE_STYLE = "background:#eef6ee;border-left:4px solid #3a7d44;padding:6px"
@@ -42,11 +42,8 @@ class QA:
 
 
 def source_title(h: Hit) -> str:
-    name = Path(h.path).name
-    if h.page is None:
-        return name
-    label = f" (printed {h.page_label})" if h.page_label and h.page_label != str(h.page) else ""
-    return f"{name}, page {h.page}{label}"
+    """'file.pdf, page 3 (printed iii)'; a note: its file name."""
+    return Path(h.path).name + page_ref(h.page, h.page_label)
 
 
 def evidence_hit(e: Evidence) -> Hit:
@@ -279,10 +276,10 @@ class AskPanel(QWidget):
         if done is not None:
             t = done.timings
             extra = " · stopped" if done.stopped else ""
-            overlap = done.citation_mode in ("attributed", "mixed")
+            overlap = done.citation_mode in (CitationMode.ATTRIBUTED, CitationMode.MIXED)
             note = " · citations added by word overlap" if overlap else ""
             if done.supported and not done.citations and not done.stopped \
-                    and done.citation_mode != "none":
+                    and done.citation_mode != CitationMode.NONE:
                 note += (" · <b style='color:#a60'>no sentence of this answer matches a source: "
                          "check the sources below</b>")
             tok = f" · {t.tokens_per_s:.0f} tokens/s" if t.tokens_per_s else ""

@@ -77,6 +77,7 @@ class Gauges(QWidget):
         lay.addWidget(resp)
         lay.addWidget(view, 1)
         self.samples = 0
+        self.cpu_meter = metrics.CpuMeter()  # the gauges' own CPU interval (one per timer tick)
         self.last_sample: MemorySample | None = None
         self._max_mem = 100.0
         self._max_tps = 10.0
@@ -89,7 +90,7 @@ class Gauges(QWidget):
         return time.monotonic() - self.t0
 
     def tick(self) -> None:
-        s = metrics.sample()
+        s = metrics.sample(self.cpu_meter)
         self.last_sample = s
         self.samples += 1
         self.rss.setText(f"{s.rss_mb:,.0f} MiB (peak {s.peak_rss_mb:,.0f} MiB)")
@@ -122,7 +123,11 @@ class Gauges(QWidget):
 
     def on_answer(self, done: AnswerDone) -> None:
         t = done.timings
-        cpu = self.last_sample.cpu_percent if self.last_sample else 0.0
+        # The answer's own CPU meter covers the whole answer; the gauges' only the last tick.
+        if done.memory is not None:
+            cpu = done.memory.cpu_percent
+        else:
+            cpu = self.last_sample.cpu_percent if self.last_sample else 0.0
         parts = [f"retrieval {t.retrieval_ms:.0f} ms"]
         if t.ttft_ms is not None:
             parts.append(f"first token {t.ttft_ms:.0f} ms")

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.store import DocRow
-from ...core.types import FileIndexed, IndexDone, Progress
+from ...core.types import DocStatus, FileIndexed, IndexDone, Progress
 
-STATUS_TEXT = {"indexed": "Indexed", "partial": "Indexed (some pages failed)",
-               "failed": "Failed", "pending": "Pending", "unchanged": "Indexed"}
+STATUS_TEXT = {DocStatus.INDEXED: "Indexed", DocStatus.PARTIAL: "Indexed (some pages failed)",
+               DocStatus.FAILED: "Failed", DocStatus.PENDING: "Pending",
+               DocStatus.UNCHANGED: "Indexed"}
 
 
 class LibraryPanel(QWidget):
@@ -77,6 +78,7 @@ class LibraryPanel(QWidget):
         lay.addWidget(self.progress_label)
         lay.addWidget(self.summary)
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._docs: dict[str, tuple[DocStatus, int]] = {}  # path -> (status, passages)
         self._t0 = 0.0
         self.set_busy(False)
 
@@ -84,11 +86,14 @@ class LibraryPanel(QWidget):
     def set_documents(self, docs: list[DocRow]) -> None:
         self.tree.clear()
         self._items.clear()
+        self._docs.clear()
         for d in docs:
             self._upsert(d.path, d.status, d.n_pages, d.n_chunks, d.reason)
         self._update_summary()
 
-    def _upsert(self, path: str, status: str, pages: int, chunks: int, reason: str) -> None:
+    def _upsert(self, path: str, status: DocStatus, pages: int, chunks: int,
+                reason: str) -> None:
+        self._docs[path] = (status, chunks)
         item = self._items.get(path)
         if item is None:
             item = QTreeWidgetItem([Path(path).name, "", "", ""])
@@ -101,18 +106,19 @@ class LibraryPanel(QWidget):
         tip = path + (f"\n{reason}" if reason else "")
         for c in range(4):
             item.setToolTip(c, tip)
-        if status == "failed":
+        if status == DocStatus.FAILED:
             item.setText(1, f"Failed: {reason}")
             item.setForeground(1, Qt.GlobalColor.darkRed)
-        elif status == "partial":
+        elif status == DocStatus.PARTIAL:
             item.setForeground(1, Qt.GlobalColor.darkYellow)
         else:
             item.setForeground(1, self.palette().text())
 
     def _update_summary(self) -> None:
-        n = len(self._items)
-        failed = sum(1 for it in self._items.values() if it.text(1).startswith("Failed"))
-        chunks = sum(int(it.text(3) or 0) for it in self._items.values())
+        # Counted from the documents' data, never from the text shown in the cells.
+        n = len(self._docs)
+        failed = sum(1 for status, _ in self._docs.values() if status == DocStatus.FAILED)
+        chunks = sum(c for _, c in self._docs.values())
         self.summary.setText(f"{n} documents, {chunks} passages" +
                              (f", {failed} could not be indexed" if failed else ""))
 
@@ -159,7 +165,7 @@ class LibraryPanel(QWidget):
             self.progress_label.setText(
                 f"Files {ev.done}/{ev.total} · {rate:.1f} passages/s{left}\n{ev.message}")
         elif isinstance(ev, FileIndexed):
-            if ev.status != "unchanged":
+            if ev.status != DocStatus.UNCHANGED:
                 self._upsert(ev.path, ev.status, ev.pages, ev.chunks, ev.reason)
                 self._update_summary()
         elif isinstance(ev, IndexDone):

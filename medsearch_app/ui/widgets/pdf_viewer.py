@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QTextEdit, QVBoxLayout, QW
 
 from ...core.ingest.notes import read_note
 from ...core.textspan import locate
-from ...core.types import Hit
+from ...core.types import Hit, printed_label
 from .pdf_page import PdfPage
 
 
@@ -74,8 +74,7 @@ class SourceViewer(QWidget):
         self.stack.setCurrentWidget(self.pdf)
         self.pdf.show_page(page, self.page_highlights(page, text))
         self.current_page = page + 1
-        label = f" (printed {hit.page_label})" if hit.page_label and hit.page_label != str(
-            hit.page) else ""
+        label = printed_label(hit.page, hit.page_label)
         self.title.setText(f"<b>{path.name}</b> — page {page + 1}{label} of "
                            f"{self.doc.pageCount()}")
         return None

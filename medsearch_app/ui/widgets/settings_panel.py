@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.embed import Precision
-from ...core.gguf import GgufError, estimate_memory_bytes, read_gguf
-from ...core.llm import gpu_offload_supported
+from ...core.gguf import GgufError, read_gguf
+from ...core.llm import gpu_offload_supported, memory_fit
 from ...core.models import ModelFile
+from ...core.quantize import LADDER
 from ...core.settings import Settings
 
 
@@ -61,8 +62,8 @@ class SettingsPanel(QWidget):
         self.apply_level = QPushButton("Load this level")
         self.apply_level.clicked.connect(self._apply_level)
         self.build = QPushButton("Build levels…")
-        self.build.setToolTip("Build F16, Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_0, Q3_K_M and Q2_K of "
-                              "the current model with llama.cpp's quantizer")
+        self.build.setToolTip(f"Build {', '.join(LADDER[:-1])} and {LADDER[-1]} of the current "
+                              "model with llama.cpp's quantizer")
         self.build.clicked.connect(self.build_ladder_requested)
         self.build_progress = QProgressBar()
         self.build_cancel = QPushButton("Cancel")
@@ -141,10 +142,16 @@ class SettingsPanel(QWidget):
         lay.addWidget(other)
         lay.addStretch(1)
         self.current_path: Path | None = None
+        self.held_bytes = 0
 
     # ---- levels ------------------------------------------------------------------------------
-    def set_models(self, models: list[ModelFile], current: Path | None) -> None:
+    def set_models(self, models: list[ModelFile], current: Path | None,
+                   held_bytes: int = 0) -> None:
+        """Show the levels of the current model's family. `held_bytes`: memory the loaded model
+        gives back when a switch closes it (Engine.held_model_bytes(); 0 when none is loaded),
+        counted as free in the estimate as the switch itself counts it."""
         self.current_path = current
+        self.held_bytes = held_bytes
         self.levels.blockSignals(True)
         self.levels.clear()
         fam = next((m.family for m in models if current and m.path == current), None)
@@ -183,17 +190,21 @@ class SettingsPanel(QWidget):
             self.estimate.setText(f"<span style='color:#a00'>{exc}</span>")
             self.apply_level.setEnabled(False)
             return
-        n_ctx = min(self.settings.context_size, info.context_length or 4096)
-        need = estimate_memory_bytes(info, n_ctx)
-        avail = psutil.virtual_memory().available
-        fits = need <= avail
-        color = "#070" if fits else "#a00"
+        fit = memory_fit(info, self.settings.context_size, self.settings.gpu_layers,
+                         held_bytes=self._held_bytes(path))
+        color = "#070" if fit.fits else "#a00"
+        free = f"{fmt_bytes(fit.available)} free" + (
+            " once the loaded level is closed" if fit.held else "")
         self.estimate.setText(
             f"<b>{info.quant}</b> · {info.n_params / 1e6:,.0f}M parameters · "
-            f"{info.arch}<br>Needs about <b>{fmt_bytes(need)}</b> (weights + context of "
-            f"{n_ctx} tokens); <span style='color:{color}'>{fmt_bytes(avail)} free</span>"
-            + ("" if fits else " — <b>will not fit</b>"))
-        self.apply_level.setEnabled(fits and path != self.current_path)
+            f"{info.arch}<br>Needs about <b>{fmt_bytes(fit.need)}</b> (weights + context of "
+            f"{fit.n_ctx} tokens); <span style='color:{color}'>{free}</span>"
+            + ("" if fit.fits else " — <b>will not fit</b>"))
+        self.apply_level.setEnabled(fit.fits and path != self.current_path)
+
+    def _held_bytes(self, path: Path) -> int:
+        """Memory the loaded level gives back before `path` loads (a switch closes it first)."""
+        return 0 if path == self.current_path else self.held_bytes
 
     def _apply_level(self) -> None:
         p = self.selected_path()
