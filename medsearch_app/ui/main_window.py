@@ -97,9 +97,9 @@ class MainWindow(QMainWindow):
         ap.ask_button.setEnabled(False)
         self.settings_panel.settings_changed.connect(self.settings.save)
         self._build_menu()
+        self.library.start()
         if self.settings.load_warning:
             self._warn_settings(self.settings.load_warning)
-        self.library.start()
 
     def _quant_tab(self) -> QWidget:
         quant = QWidget()
