@@ -1,4 +1,4 @@
-"""The medsearch command: index, search, ask, models, quantize, eval-retrieval, selftest.
+"""The medsearch command: index, search, ask, models, quantize, compare, eval-retrieval, ...
 
 With no arguments it opens the desktop app (the only path that imports Qt). Every command
 accepts --json and then prints exactly one JSON document on stdout; logs go to stderr.
@@ -284,6 +284,72 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
         eng.close()
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Quant levels of one model on the same prompts: speed, memory, quality, recommendation."""
+    from .core import compare_report
+    from .core.compare import (
+        Budget,
+        CompareDone,
+        ComparePlan,
+        CompareProgress,
+        Comparison,
+        LevelDone,
+        level_fits,
+        recommend,
+    )
+    from .core.models import family_levels
+    from .core.search import Mode, read_queries
+    from .core.settings import effective_threads
+    from .demo import DEMO_QUESTIONS
+
+    eng = _engine(args)
+    try:
+        names = None if args.levels == "all" else [x for x in args.levels.split(",") if x]
+        levels = family_levels(eng.settings, model=args.model, levels=names)
+        questions = (list(DEMO_QUESTIONS) if args.questions == "demo"
+                     else read_queries(Path(args.questions)))
+        if args.limit:
+            questions = questions[:args.limit]
+        plan = ComparePlan(levels, questions, k=args.k or eng.settings.top_k,
+                           mode=Mode.parse(args.mode or eng.settings.retrieval_mode),
+                           max_tokens=args.max_tokens, score_tokens=args.score_tokens,
+                           n_threads=effective_threads(eng.settings))
+        budget = Budget(min_same_top_pct=args.min_same_top, max_kld=args.max_kld,
+                        min_tokens_per_s=args.min_tokens_per_s, max_ttft_ms=args.max_ttft_ms)
+        out = Path(args.out)
+        cancel = threading.Event()
+        done: CompareDone | None = None
+        try:
+            for ev in Comparison(plan, eng.retriever, out).run(cancel):
+                if isinstance(ev, CompareProgress) and not args.quiet:
+                    eta = f", about {ev.eta_s:.0f} s left" if ev.eta_s is not None else ""
+                    print(f"[{ev.step}] {ev.level} {ev.done}/{ev.total}{eta}", file=sys.stderr)
+                elif isinstance(ev, LevelDone) and not args.quiet:
+                    r = ev.result
+                    print(f"{r.quant:<8} {'(saved) ' if ev.resumed else ''}{r.file_mb} MiB, "
+                          f"{r.tokens_per_s} tok/s, KLD {r.kld_mean}, same-top "
+                          f"{r.same_top_pct}%", file=sys.stderr)
+                elif isinstance(ev, CompareDone):
+                    done = ev
+        except KeyboardInterrupt:
+            cancel.set()
+            print("\n[stopped: finished levels are kept; run again to resume]", file=sys.stderr)
+            return 130
+        assert done is not None
+        rec = recommend(done.levels, budget, level_fits(done.levels, n_ctx=plan.n_ctx))
+        data = compare_report.write(done, plan, budget, rec, out)
+        rows = [f"{'level':<8} {'MiB':>7} {'RSS':>6} {'tok/s':>7} {'ttft ms':>8} {'KLD':>8} "
+                f"{'same-top':>8}"]
+        rows += [f"{r.quant:<8} {r.file_mb:>7} {r.rss_mb:>6.0f} {r.tokens_per_s or 0:>7} "
+                 f"{r.ttft_ms or 0:>8.0f} {r.kld_mean or 0:>8.4f} {r.same_top_pct or 0:>7}%"
+                 for r in done.levels]
+        rows.append(f"\n{rec.reason}\nReport: {', '.join(data['files'])}")
+        _emit(args, data, "\n".join(rows))
+        return EXIT_OK
+    finally:
+        eng.close()
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from .ui.app import run_app
@@ -352,6 +418,29 @@ def build_parser() -> argparse.ArgumentParser:
                     "pages); repeatable")
     sp.add_argument("--work", metavar="DIR", help="keep the evaluation libraries here so a "
                     "re-run does not re-embed")
+
+    sp = add("compare", cmd_compare, "compare quant levels of one model on the same prompts "
+             "(speed, memory, KL divergence, recommendation; CSV/JSON/HTML report)")
+    sp.add_argument("--levels", default="all", help="comma-separated levels of the model's "
+                    "family, e.g. F16,Q8_0,Q4_K_M (default: every level found)")
+    sp.add_argument("--model", help="a GGUF file of the family (default: the current model)")
+    sp.add_argument("--questions", required=True, metavar="FILE",
+                    help="one question per line or JSONL {\"question\"}; 'demo' for the demo set")
+    sp.add_argument("--out", required=True, metavar="DIR",
+                    help="results and report; a run there resumes")
+    sp.add_argument("--limit", type=int, default=0, help="first N questions only")
+    sp.add_argument("-k", type=int, default=None, help="passages per question")
+    sp.add_argument("--mode", choices=["dense", "keyword", "hybrid"])
+    sp.add_argument("--precision")
+    sp.add_argument("--max-tokens", type=int, default=64, help="answer tokens timed per level")
+    sp.add_argument("--score-tokens", type=int, default=32,
+                    help="reference positions scored for KLD per question")
+    sp.add_argument("--min-same-top", type=float, default=90.0, metavar="PCT",
+                    help="quality budget: same top token as the reference (default 90)")
+    sp.add_argument("--max-kld", type=float, default=None, help="quality budget: mean KLD")
+    sp.add_argument("--min-tokens-per-s", type=float, default=None, help="speed target")
+    sp.add_argument("--max-ttft-ms", type=float, default=None, help="first-token target")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
     sp = add("eval-answers", cmd_eval_answers, "answer quality on labelled questions "
              "(refusals, citations, supported sentences, yes/no/maybe)")

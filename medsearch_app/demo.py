@@ -18,6 +18,15 @@ DEMO_SUBDIR = "demo"
 NOTES_SUBDIR = "notes"
 GUIDELINE_MD = "guideline.md"
 GUIDELINE_PDF = "guideline.pdf"
+# Questions the demo library answers: the first-run examples and the comparison's demo set.
+DEMO_QUESTIONS = [
+    "What CURB-65 score means a patient with pneumonia should be admitted?",
+    "What apixaban dose was chosen for the AF patient, and why?",
+    "What is the first-line antibiotic for high-severity pneumonia in penicillin allergy?",
+    "When should blood cultures be taken in suspected sepsis?",
+    "What should be checked before starting an ACE inhibitor?",
+    "How is the response to sepsis treatment monitored?",
+]
 
 _FONT = "Helvetica"
 _BODY_PT = 10.0

@@ -4,7 +4,8 @@ Uses a throwaway MEDSEARCH_HOME with the demo library. Shot 1: the main window m
 the first evidence sentence's page open. Shot 3: the same answer finished, its sentences
 checked against their sources (flagged ones marked). Shot 2: the Quantization & gauges tab
 mid-answer after switching the model to another quant level (the ladder is built on first
-opening of the tab, as for a new user).
+opening of the tab, as for a new user). Shot 4: the Compare quant levels page after a run of
+four levels on three demo questions, at 1366x768.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ from pathlib import Path
 
 os.environ.setdefault("MEDSEARCH_HOME", tempfile.mkdtemp(prefix="medsearch-shot-"))
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from medsearch_app.core.types import AnswerDone, Token
 from medsearch_app.ui.app import app_icon
+from medsearch_app.ui.compare_actions import ReportReady
 from medsearch_app.ui.jobs import JobKind
-from medsearch_app.ui.main_window import MainWindow
+from medsearch_app.ui.main_window import COMPARE_PAGE, MainWindow
 from medsearch_app.ui.widgets.ask_panel import evidence_hit
 
 Q1 = ("How long should antibiotics be given for community-acquired pneumonia, and when can IV "
       "be switched to oral?")
 Q2 = "What apixaban dose was chosen for the patient with atrial fibrillation, and why?"
 LEVEL = "Q4_K_M"
+COMPARED = {"Q8_0", "Q4_1", "Q4_K_M", "Q2_K"}
 
 
 def main(out_dir: Path) -> int:
@@ -38,7 +41,7 @@ def main(out_dir: Path) -> int:
     win.resize(1600, 950)
     win.show()
     shots = [out_dir / "main_window.png", out_dir / "settings_gauges.png",
-             out_dir / "answer_checked.png"]
+             out_dir / "answer_checked.png", out_dir / "compare_page.png"]
     st = {"phase": "index", "tokens": 0}
 
     def poll() -> None:
@@ -55,6 +58,15 @@ def main(out_dir: Path) -> int:
             else:
                 print(f"no {LEVEL} level was built")
                 app.quit()
+        elif ph == "compare" and win.compare_page.levels.count() >= len(COMPARED):
+            st["phase"] = "comparing"
+            page = win.compare_page
+            for i in range(page.levels.count()):
+                item = page.levels.item(i)
+                on = item.text().split()[0] in COMPARED
+                item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            page.limit.setValue(3)
+            page.run_button.click()
         elif ph == "switch" and win.switches:
             st["phase"], st["tokens"] = "ask2", 0
             win.ask_panel.question.setText(Q2)
@@ -81,13 +93,21 @@ def main(out_dir: Path) -> int:
             elif st["phase"] == "ask2":
                 if not shots[1].exists():
                     win.grab().save(str(shots[1]))
-                QTimer.singleShot(300, app.quit)
+                st["phase"] = "compare"
+                win.pages.setCurrentIndex(COMPARE_PAGE)
+        elif isinstance(ev, ReportReady):
+            win.resize(1366, 768)
+
+            def shot4() -> None:
+                win.grab().save(str(shots[3]))
+                app.quit()
+            QTimer.singleShot(500, shot4)
 
     win.jobs.yielded.connect(on_event)
     timer = QTimer(interval=200)
     timer.timeout.connect(poll)
     timer.start()
-    QTimer.singleShot(480_000, app.quit)
+    QTimer.singleShot(900_000, app.quit)
     app.exec()
     win.shutdown()
     for s in shots:

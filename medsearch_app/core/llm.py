@@ -229,10 +229,63 @@ class LlmRuntime:
         result = self._template(messages=messages)
         return str(result.prompt)
 
-    def count_tokens(self, text: str) -> int:
+    def tokenize(self, text: str) -> list[int]:
+        """The model's tokens for rendered prompt text (special tokens kept, no extra BOS)."""
         if self._llm is None:
             self.load()
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def next_token_logits(self, prompt: list[int], *, follow: list[int] | None = None,
+                          n: int = 0, cancel: threading.Event | None = None,
+                          ) -> tuple[list[int], Any]:
+        """The model's logits for the next token at each step after `prompt`.
+
+        With `follow`, the steps follow those tokens (teacher forcing: the logits at step i are
+        those after prompt + follow[:i]); without it, the model's own greedy choice is taken for
+        up to `n` steps, ending after the end-of-text token. Returns the tokens of the steps and
+        their logits as a float32 array (steps x vocabulary). Used to compare quant levels on
+        the same text (core/compare.py); no sampling, no penalties. When the context already
+        holds `prompt` (an answer to it was just streamed), its cache is reused."""
+        import llama_cpp
+        import numpy as np
+
+        if self._llm is None:
+            self.load()
+        llm = self._llm
+        steps = len(follow) if follow is not None else n
+        if len(prompt) + steps > self.n_ctx:
+            raise ValueError(f"{len(prompt)} + {steps} tokens exceed the context of {self.n_ctx}")
+        vocab = int(llm.n_vocab())
+        eos = int(llm.token_eos())
+        toks: list[int] = []
+        rows: list[Any] = []
+        with self._lock:
+            n = len(prompt)
+            if n and llm.n_tokens >= n and list(llm.input_ids[:n]) == list(prompt):
+                # The context already holds this prompt (an answer to it was just streamed):
+                # keep its cache and evaluate only its last token again, for that token's logits.
+                llm.n_tokens = n - 1
+                llm.eval(prompt[-1:])
+            else:
+                llm.reset()
+                llm.eval(prompt)
+            for i in range(steps):
+                if cancel is not None and cancel.is_set():
+                    break
+                ptr = llama_cpp.llama_get_logits_ith(llm.ctx, -1)  # the last output's logits
+                row = np.ctypeslib.as_array(ptr, shape=(vocab,)).astype(np.float32, copy=True)
+                tok = follow[i] if follow is not None else int(np.argmax(row))
+                toks.append(tok)
+                rows.append(row)
+                if i == steps - 1 or (follow is None and tok == eos):
+                    break
+                llm.eval([tok])
+            llm.reset()
+        out = np.stack(rows) if rows else np.zeros((0, vocab), dtype=np.float32)
+        return toks, out
 
     def stream(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.1,
                cancel: threading.Event | None = None,

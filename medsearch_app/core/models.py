@@ -154,3 +154,27 @@ def resolve_model(settings: Settings, *, model: str | None = None,
         f"no {quant.upper()} file for {fam}; available: {', '.join(have) or 'none'} "
         "(build more with `medsearch quantize`)"
     )
+
+
+def family_levels(settings: Settings, *, model: str | None = None,
+                  levels: list[str] | None = None) -> list[Path]:
+    """Files of the chosen levels of one model family (that of `model`, or of the current
+    model), from every models folder; all levels found when `levels` is None.
+    ModelNotFound names what is missing and what is there."""
+    base = resolve_model(settings, model=model)
+    try:
+        fam = family_name(read_gguf(base))
+    except GgufError as exc:
+        raise ModelNotFound(f"{base.name} is not a readable GGUF file: {exc}") from exc
+    files, _ = discover([*model_folders(settings), base.parent])
+    have: dict[str, Path] = {}
+    for m in families(files).get(fam, []):
+        have.setdefault(m.quant.upper(), m.path)
+    if levels is None:
+        return list(have.values())
+    missing = [q for q in levels if q.upper() not in have]
+    if missing:
+        raise ModelNotFound(
+            f"no {', '.join(q.upper() for q in missing)} file for {fam}; available: "
+            f"{', '.join(have) or 'none'} (build more with `medsearch quantize`)")
+    return [have[q.upper()] for q in levels]

@@ -89,6 +89,8 @@ def _table() -> dict[tuple[JobKind, JobKind], Policy]:
     t[(K.COMPARE, K.LEVEL)] = Q
     t[(K.ANSWER, K.COMPARE)] = R
     t[(K.LEVEL, K.COMPARE)] = R
+    t[(K.COMPARE, K.LADDER)] = Q  # the levels being built are among those compared
+    t[(K.LADDER, K.COMPARE)] = R
     return t
 
 

@@ -30,11 +30,13 @@ from PySide6.QtWidgets import (
 from ..core.engine import Engine, SwitchReport
 from ..core.settings import Settings
 from ..core.types import AnswerDone, Hit, IndexDone
+from .compare_actions import CompareActions
 from .export import export_answer
 from .jobs import Job, JobCoordinator, JobKind, Where
 from .library_actions import LibraryActions, Ready
 from .quant_actions import QuantActions
 from .widgets.ask_panel import QA, AskPanel, source_title
+from .widgets.compare_page import ComparePage
 from .widgets.gauges import Gauges
 from .widgets.library_panel import LibraryPanel
 from .widgets.pdf_viewer import SourceViewer
@@ -42,6 +44,7 @@ from .widgets.settings_panel import SettingsPanel
 from .workers import ModelOwner
 
 QUANT_TAB = 1
+ASK_PAGE, COMPARE_PAGE = 0, 1
 
 
 class MainWindow(QMainWindow):
@@ -68,7 +71,13 @@ class MainWindow(QMainWindow):
         split.addWidget(self.ask_panel)
         split.addWidget(self.tabs)
         split.setSizes([270, 500, 730])
-        self.setCentralWidget(split)
+        self.compare_page = ComparePage()
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(split, "Ask your documents")
+        self.pages.addTab(self.compare_page, "Compare quant levels")
+        self.pages.currentChanged.connect(self._page_changed)
+        self.setCentralWidget(self.pages)
         self.model_label = QLabel("")
         self.statusBar().addPermanentWidget(self.model_label)
 
@@ -82,6 +91,8 @@ class MainWindow(QMainWindow):
                                   self.gauges, self.status, parent=self)
         self.quant.model_changed.connect(self._on_model_changed)
         self.quant.embedder_changed.connect(self._on_embedder_changed)
+        self.compare = CompareActions(self.engine, self.settings, self.jobs, self.compare_page,
+                                      self.status, self.quant.switch_level, parent=self)
 
         lp, ap = self.library_panel, self.ask_panel
         lp.add_folder_requested.connect(self.add_folder_dialog)
@@ -159,6 +170,10 @@ class MainWindow(QMainWindow):
         act(m, "&Export answer as Markdown…", lambda: self.export_dialog("md"), "Ctrl+E")
         m.addSeparator()
         act(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        v = self.menuBar().addMenu("&View")
+        act(v, "&Ask your documents", lambda: self.pages.setCurrentIndex(ASK_PAGE), "Ctrl+1")
+        act(v, "&Compare quant levels", lambda: self.pages.setCurrentIndex(COMPARE_PAGE),
+            "Ctrl+2")
         q = self.menuBar().addMenu("&Ask")
         act(q, "&Focus question", self.ask_panel.question.setFocus, "Ctrl+L")
         act(q, "&Stop answer", self.stop)
@@ -179,6 +194,10 @@ class MainWindow(QMainWindow):
         emb = self.engine.embedder
         self.model_label.setText(f"Model: {self.model_title} · Embedder: {emb.name} "
                                  f"({emb.precision.value})")
+
+    def _page_changed(self, index: int) -> None:
+        if index == COMPARE_PAGE and self.ready:
+            self.compare.refresh_models()
 
     def _tab_changed(self, index: int) -> None:
         if index == QUANT_TAB and self.ready:

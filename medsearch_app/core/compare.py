@@ -1,0 +1,575 @@
+"""Quant levels of one model compared on the same prompts: speed, memory and quality.
+
+Retrieval is held fixed: each question's passages are retrieved once, rendered into one prompt
+and tokenized once (saved in OUT/cases.json); every level gets exactly those tokens, so the
+differences come from quantization alone. The highest-precision level is the reference.
+
+Quality is measured as llama.cpp's `llama-perplexity --kl-divergence` does, through
+LlmRuntime.next_token_logits: the reference's greedy continuation of each prompt
+(`score_tokens` tokens) and its next-token distribution at every position are kept; each level
+is fed the same prompt + continuation and at every position
+
+    KLD      = sum_x P_ref(x) (log P_ref(x) - log P_level(x))
+    same-top = the level's most likely token is the reference's
+
+averaged over all positions of all questions. The reference distribution is stored as its top
+REF_TOP tokens plus one bucket for the rest of the vocabulary, so the KLD is that of the
+coarsened distributions: never more than the full KLD, and equal to it up to the mass outside the
+top (reported as `ref_tail_mass`). Each level also answers each question as the app does
+(LlmRuntime.stream, greedy, first: its timings include the prompt) for the timings and the answer.
+
+Results are saved under OUT as they come (cases.json, ref/<n>.npz, levels/<file>.json), so an
+interrupted run resumes without redoing finished levels.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import statistics
+import threading
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+from . import metrics
+from .errors import BadInput
+from .gguf import NOMINAL_BITS, read_gguf
+from .llm import LlmRuntime, memory_fit
+from .rag import build_messages, fit_sources
+from .search import Mode, Retriever
+
+REF_TOP = 256
+RUN_VERSION = 1
+
+
+# ---- the quality measure -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Agreement:
+    """A level's next-token distributions against the reference's, over some positions."""
+
+    kld_sum: float
+    same_top: int
+    positions: int
+    tail_mass_sum: float
+
+    @property
+    def kld_mean(self) -> float | None:
+        return self.kld_sum / self.positions if self.positions else None
+
+    @property
+    def same_top_pct(self) -> float | None:
+        return 100.0 * self.same_top / self.positions if self.positions else None
+
+    def __add__(self, other: Agreement) -> Agreement:
+        return Agreement(self.kld_sum + other.kld_sum, self.same_top + other.same_top,
+                         self.positions + other.positions,
+                         self.tail_mass_sum + other.tail_mass_sum)
+
+
+NO_AGREEMENT = Agreement(0.0, 0, 0, 0.0)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    x = np.asarray(logits, dtype=np.float64)
+    m = x.max(axis=-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class RefDist:
+    """The reference's continuation tokens and, per position, its top REF_TOP log-probs."""
+
+    tokens: list[int]
+    top_ids: np.ndarray  # positions x K, most likely first
+    top_logp: np.ndarray  # positions x K, float64
+
+    @classmethod
+    def from_logits(cls, tokens: list[int], logits: np.ndarray, k: int = REF_TOP) -> RefDist:
+        lp = log_softmax(logits)
+        k = min(k, lp.shape[1]) if lp.size else k
+        idx = np.argsort(-lp, axis=1, kind="stable")[:, :k]
+        return cls(list(tokens), idx.astype(np.int32), np.take_along_axis(lp, idx, axis=1))
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, tokens=np.asarray(self.tokens, dtype=np.int64), top_ids=self.top_ids,
+                 top_logp=self.top_logp)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> RefDist:
+        with np.load(path) as z:
+            return cls([int(t) for t in z["tokens"]], z["top_ids"], z["top_logp"])
+
+
+def agreement(ref: RefDist, logits: np.ndarray) -> Agreement:
+    """KLD(reference || level) over the coarsened distributions and same-top count."""
+    n = min(len(ref.tokens), len(logits))
+    if n == 0:
+        return NO_AGREEMENT
+    lq = log_softmax(logits[:n])
+    lp = ref.top_logp[:n]
+    ids = ref.top_ids[:n]
+    lq_top = np.take_along_axis(lq, ids, axis=1)
+    p_top = np.exp(lp)
+    p_rest = np.clip(1.0 - p_top.sum(axis=1), 0.0, 1.0)
+    q_rest = np.clip(1.0 - np.exp(lq_top).sum(axis=1), 1e-300, 1.0)
+    kl = (p_top * (lp - lq_top)).sum(axis=1)
+    tail = p_rest > 0
+    kl[tail] += p_rest[tail] * (np.log(p_rest[tail]) - np.log(q_rest[tail]))
+    same = int((lq.argmax(axis=1) == ids[:, 0]).sum())
+    return Agreement(float(np.maximum(kl, 0.0).sum()), same, n, float(p_rest.sum()))
+
+
+# ---- the run -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ComparePlan:
+    """What to compare: level files (any order; the highest precision is the reference), the
+    questions, and how each is asked."""
+
+    levels: list[Path]
+    questions: list[str]
+    k: int = 5
+    mode: Mode = Mode.HYBRID
+    max_tokens: int = 64  # answer length for the timings
+    score_tokens: int = 32  # positions of the reference continuation scored per question
+    n_ctx: int = 2048
+    n_threads: int = 2
+
+    def ordered(self) -> list[Path]:
+        """The levels, reference (highest bits per weight) first."""
+        def bits(p: Path) -> float:
+            return NOMINAL_BITS.get(read_gguf(p).quant, 0.0)
+        return sorted(dict.fromkeys(Path(p) for p in self.levels), key=lambda p: -bits(p))
+
+    def fingerprint(self) -> str:
+        ref = self.ordered()[0]
+        h = hashlib.sha256(json.dumps({
+            "v": RUN_VERSION, "ref": [ref.name, ref.stat().st_size], "q": self.questions,
+            "k": self.k, "mode": str(self.mode), "max": self.max_tokens,
+            "score": self.score_tokens, "ctx": self.n_ctx}).encode())
+        return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Case:
+    n: int
+    question: str
+    prompt: str
+    tokens: list[int]
+    sources: list[str]
+
+
+@dataclass
+class QuestionRun:
+    n: int
+    answer: str
+    ttft_ms: float | None
+    prompt_tokens_per_s: float | None
+    tokens_per_s: float | None
+    kld_mean: float | None
+    same_top_pct: float | None
+
+
+@dataclass
+class LevelResult:
+    quant: str
+    file: str
+    path: str
+    file_mb: float
+    reference: bool
+    load_s: float
+    rss_mb: float  # process RSS with the model loaded
+    model_rss_mb: float  # RSS taken by loading it
+    peak_rss_mb: float  # highest RSS sampled while this level ran
+    vram_mb: float | None
+    ttft_ms: float | None  # medians over the questions
+    prompt_tokens_per_s: float | None
+    tokens_per_s: float | None
+    kld_mean: float | None
+    same_top_pct: float | None
+    ref_tail_mass: float | None
+    answer_same_pct: float | None
+    answer_similarity: float | None
+    bandwidth_share_pct: float | None
+    questions: list[QuestionRun] = field(default_factory=list)
+
+    def to_json(self, *, with_questions: bool = True) -> dict[str, Any]:
+        d = asdict(self)
+        if not with_questions:
+            d.pop("questions")
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> LevelResult:
+        qs = [QuestionRun(**q) for q in d.get("questions", [])]
+        return cls(**{**d, "questions": qs})
+
+
+@dataclass(frozen=True)
+class CompareProgress:
+    level: str
+    step: str  # "retrieval", "load", "level"
+    done: int
+    total: int
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class LevelDone:
+    result: LevelResult
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class CompareDone:
+    levels: list[LevelResult]
+    reference: str
+    skipped: list[tuple[str, str]]  # (question, why)
+    bandwidth_gbs: float
+    out_dir: Path
+    stopped: bool
+
+
+def measure_bandwidth_gbs(mib: int = 256, repeats: int = 3) -> float:
+    """This machine's memory bandwidth (GB/s): the best of `repeats` copies of a `mib` MiB
+    array, counting the bytes read and written."""
+    a = np.ones(mib * 2**20 // 8, dtype=np.float64)
+    b = np.empty_like(a)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * a.nbytes / best / 1e9
+
+
+def _median(xs: list[float | None]) -> float | None:
+    vals = [x for x in xs if x is not None]
+    return round(statistics.median(vals), 2) if vals else None
+
+
+def _words(text: str) -> list[str]:
+    return text.lower().split()
+
+
+def _rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss / 2**20)
+
+
+class Comparison:
+    """One comparison run in an output folder; run() yields progress and level results."""
+
+    def __init__(self, plan: ComparePlan, retriever: Retriever, out_dir: Path) -> None:
+        if not plan.levels:
+            raise BadInput("no levels to compare")
+        if not plan.questions:
+            raise BadInput("no questions to ask")
+        self.plan = plan
+        self.retriever = retriever
+        self.out = Path(out_dir)
+        self.levels = plan.ordered()
+        self.skipped: list[tuple[str, str]] = []
+
+    # ---- files in the output folder -------------------------------------------------------
+    def _check_folder(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "levels").mkdir(exist_ok=True)
+        (self.out / "ref").mkdir(exist_ok=True)
+        run_file = self.out / "run.json"
+        fp = self.plan.fingerprint()
+        if run_file.exists():
+            try:
+                old = json.loads(run_file.read_text(encoding="utf-8")).get("fingerprint")
+            except (OSError, ValueError):
+                old = None
+            if old != fp:
+                raise BadInput(f"{self.out} holds another comparison (other reference level, "
+                               "questions or settings); choose an empty folder")
+        else:
+            _write_json(run_file, {"fingerprint": fp, "reference": self.levels[0].name})
+
+    def _level_file(self, path: Path) -> Path:
+        return self.out / "levels" / f"{path.name}.json"
+
+    def _saved(self, path: Path) -> LevelResult | None:
+        f = self._level_file(path)
+        if not f.exists():
+            return None
+        try:
+            d = json.loads(f.read_text(encoding="utf-8"))
+            if d.get("size") != path.stat().st_size:
+                return None  # the file changed since: measure it again
+            return LevelResult.from_json(d["result"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    # ---- the run --------------------------------------------------------------------------
+    def run(self, cancel: threading.Event | None = None,
+            ) -> Iterator[CompareProgress | LevelDone | CompareDone]:
+        cancel = cancel or threading.Event()
+        self._check_folder()
+        bandwidth = measure_bandwidth_gbs()
+        ref_path = self.levels[0]
+        done: dict[Path, LevelResult] = {}
+        for p in self.levels:
+            saved = self._saved(p)
+            if saved is not None:
+                done[p] = saved
+        cases = self._load_cases()
+        todo = [p for p in self.levels if p not in done]
+        if ref_path in todo:
+            # the reference's continuation is needed by every other level: run it first
+            todo = [ref_path] + [p for p in todo if p != ref_path]
+        for p in self.levels:
+            if p in done:
+                yield LevelDone(done[p], resumed=True)
+        units = max(1, len(todo) * max(1, len(cases) if cases is not None else len(
+            self.plan.questions)))
+        state = {"units": 0, "t0": time.perf_counter()}
+        stopped = False
+        for p in todo:
+            if cancel.is_set():
+                stopped = True
+                break
+            rt = LlmRuntime(p, n_ctx=self.plan.n_ctx, n_threads=self.plan.n_threads)
+            try:
+                yield CompareProgress(read_gguf(p).quant, "load", int(state["units"]), units,
+                                      self._eta(state, units))
+                rss0 = _rss_mb()
+                t0 = time.perf_counter()
+                rt.load()
+                load_s = time.perf_counter() - t0
+                rss_load = _rss_mb()
+                if cases is None:
+                    cases = yield from self._make_cases(rt, cancel)
+                    units = max(1, len(todo) * max(1, len(cases)))
+                level_cases: list[Case] = cases
+                result = yield from self._run_level(rt, p, level_cases, p == ref_path, load_s, rss0,
+                                                    rss_load, bandwidth, state, units, cancel)
+            finally:
+                rt.close()
+            if result is None:
+                stopped = True
+                break
+            if p != ref_path and ref_path in done:
+                _answer_agreement(result, done[ref_path])
+            elif p == ref_path:
+                result.answer_same_pct, result.answer_similarity = 100.0, 1.0
+            _write_json(self._level_file(p), {"size": p.stat().st_size,
+                                              "result": result.to_json()})
+            done[p] = result
+            yield LevelDone(result, resumed=False)
+        ordered = [done[p] for p in self.levels if p in done]
+        yield CompareDone(ordered, ordered[0].quant if ordered else "", list(self.skipped),
+                          round(bandwidth, 2), self.out, stopped)
+
+    @staticmethod
+    def _eta(state: dict[str, float], units: int) -> float | None:
+        if not state["units"]:
+            return None
+        per = (time.perf_counter() - state["t0"]) / state["units"]
+        return round(per * (units - state["units"]), 1)
+
+    def _load_cases(self) -> list[Case] | None:
+        f = self.out / "cases.json"
+        if not f.exists():
+            return None
+        d = json.loads(f.read_text(encoding="utf-8"))
+        self.skipped = [(str(x[0]), str(x[1])) for x in d.get("skipped", [])]
+        return [Case(**c) for c in d["cases"]]
+
+    def _make_cases(self, rt: LlmRuntime, cancel: threading.Event,
+                    ) -> Generator[CompareProgress, None, list[Case]]:
+        """Retrieve once per question and render the prompt with the reference's template."""
+        cases: list[Case] = []
+        room = self.plan.max_tokens + self.plan.score_tokens
+        for i, q in enumerate(self.plan.questions):
+            if cancel.is_set():
+                break
+            yield CompareProgress("", "retrieval", i, len(self.plan.questions), None)
+            res = self.retriever.search(q, k=self.plan.k, mode=self.plan.mode)
+            if not res.supported:
+                self.skipped.append((q, f"not supported by the library: {res.reason}"))
+                continue
+            hits = fit_sources(rt, q, res.hits, room)
+            prompt = rt.render(build_messages(q, hits))
+            toks = rt.tokenize(prompt)
+            if len(toks) + room >= rt.n_ctx:
+                self.skipped.append((q, f"prompt of {len(toks)} tokens leaves no room"))
+                continue
+            cases.append(Case(len(cases), q, prompt, toks, [h.path for h in hits]))
+        if not cancel.is_set():
+            _write_json(self.out / "cases.json", {
+                "cases": [asdict(c) for c in cases], "skipped": self.skipped})
+        return cases
+
+    def _run_level(self, rt: LlmRuntime, path: Path, cases: list[Case], is_ref: bool,
+                   load_s: float, rss0: float, rss_load: float, bandwidth: float,
+                   state: dict[str, float], units: int, cancel: threading.Event,
+                   ) -> Generator[CompareProgress, None, LevelResult | None]:
+        quant = rt.quant
+        if cases and rt.tokenize(cases[0].prompt) != cases[0].tokens:
+            raise BadInput(f"{path.name} reads the prompts as other tokens than the reference "
+                           f"{self.levels[0].name}: not levels of one model")
+        peak = rss_load
+        total = NO_AGREEMENT
+        runs: list[QuestionRun] = []
+        for case in cases:
+            if cancel.is_set():
+                return None
+            # First the answer, timed as the app times it (the prompt evaluated from scratch);
+            # then the scoring, which reuses the prompt already in the model's cache.
+            stats: list[Any] = []
+            text = "".join(rt.stream(case.prompt, max_tokens=self.plan.max_tokens,
+                                     temperature=0.0, cancel=cancel, stats_out=stats))
+            peak = max(peak, _rss_mb())
+            ref_file = self.out / "ref" / f"{case.n}.npz"
+            if is_ref:
+                toks, logits = rt.next_token_logits(case.tokens, n=self.plan.score_tokens,
+                                                    cancel=cancel)
+                ref = RefDist.from_logits(toks, logits)
+                if not cancel.is_set():
+                    ref.save(ref_file)
+            else:
+                ref = RefDist.load(ref_file)
+                _, logits = rt.next_token_logits(case.tokens, follow=ref.tokens, cancel=cancel)
+            agr = agreement(ref, logits)
+            del logits
+            peak = max(peak, _rss_mb())
+            if cancel.is_set():
+                return None
+            st = stats[0]
+            total = total + agr
+            runs.append(QuestionRun(case.n, text.strip(), st.ttft_ms, st.prompt_tokens_per_s,
+                                    st.tokens_per_s, _round(agr.kld_mean, 6),
+                                    _round(agr.same_top_pct, 2)))
+            state["units"] += 1
+            yield CompareProgress(quant, "level", int(state["units"]), units,
+                                  self._eta(state, units))
+        size = path.stat().st_size
+        tps = _median([r.tokens_per_s for r in runs])
+        gpus = metrics.vram()
+        return LevelResult(
+            quant=quant, file=path.name, path=str(path), file_mb=round(size / 2**20, 1),
+            reference=is_ref,
+            load_s=round(load_s, 3), rss_mb=round(rss_load, 1),
+            model_rss_mb=round(rss_load - rss0, 1), peak_rss_mb=round(peak, 1),
+            vram_mb=round(sum(g[1] for g in gpus), 1) if gpus else None,
+            ttft_ms=_median([r.ttft_ms for r in runs]),
+            prompt_tokens_per_s=_median([r.prompt_tokens_per_s for r in runs]),
+            tokens_per_s=tps, kld_mean=_round(total.kld_mean, 6),
+            same_top_pct=_round(total.same_top_pct, 2),
+            ref_tail_mass=_round(total.tail_mass_sum / total.positions, 6)
+            if total.positions else None,
+            answer_same_pct=None, answer_similarity=None,
+            # generation reads every weight once per token: tokens/s x bytes vs the bandwidth
+            bandwidth_share_pct=round(100 * tps * size / (bandwidth * 1e9), 1) if tps else None,
+            questions=runs)
+
+
+def _round(x: float | None, nd: int) -> float | None:
+    return round(x, nd) if x is not None else None
+
+
+def _answer_agreement(result: LevelResult, ref: LevelResult) -> None:
+    """Share of answers identical to the reference's, and their mean word-level similarity."""
+    ref_answers = {q.n: q.answer for q in ref.questions}
+    same, sims = 0, []
+    for q in result.questions:
+        r = ref_answers.get(q.n)
+        if r is None:
+            continue
+        a, b = _words(q.answer), _words(r)
+        same += a == b
+        sims.append(difflib.SequenceMatcher(None, a, b).ratio())
+    if sims:
+        result.answer_same_pct = round(100.0 * same / len(sims), 1)
+        result.answer_similarity = round(sum(sims) / len(sims), 3)
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+# ---- the recommendation ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Budget:
+    """What a level must meet: quality (same-top % and/or KLD) and speed (tokens/s and/or time
+    to first token). None: no requirement."""
+
+    min_same_top_pct: float | None = 90.0
+    max_kld: float | None = None
+    min_tokens_per_s: float | None = None
+    max_ttft_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    quant: str | None  # None: no level meets the budget
+    file: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any] | None:
+        return {"quant": self.quant, "file": self.file, "reason": self.reason} \
+            if self.quant else None
+
+
+def _misses(r: LevelResult, b: Budget, fits: bool) -> list[str]:
+    out = []
+    if b.min_same_top_pct is not None and (r.same_top_pct or 0.0) < b.min_same_top_pct:
+        out.append(f"same-top {r.same_top_pct}% < {b.min_same_top_pct:g}%")
+    if b.max_kld is not None and (r.kld_mean is None or r.kld_mean > b.max_kld):
+        out.append(f"KLD {r.kld_mean} > {b.max_kld:g}")
+    if b.min_tokens_per_s is not None and (r.tokens_per_s or 0.0) < b.min_tokens_per_s:
+        out.append(f"{r.tokens_per_s} tokens/s < {b.min_tokens_per_s:g}")
+    if b.max_ttft_ms is not None and (r.ttft_ms is None or r.ttft_ms > b.max_ttft_ms):
+        out.append(f"first token {r.ttft_ms} ms > {b.max_ttft_ms:g} ms")
+    if not fits:
+        out.append("does not fit in the memory free now")
+    return out
+
+
+def level_fits(levels: list[LevelResult], *, n_ctx: int = 2048,
+               held_bytes: int = 0) -> dict[str, bool]:
+    """Whether each level's file fits in the memory free now (memory_fit, the app's one rule),
+    by file name; a level whose file is gone counts as fitting (nothing to check)."""
+    out = {}
+    for r in levels:
+        path = Path(r.path)
+        out[r.file] = (memory_fit(read_gguf(path), n_ctx, 0, held_bytes).fits
+                       if path.is_file() else True)
+    return out
+
+
+def recommend(levels: list[LevelResult], budget: Budget,
+              fits: dict[str, bool] | None = None) -> Recommendation:
+    """The smallest level (by file size) that meets the quality budget, the speed target and
+    the memory free (`fits`, from level_fits; computed now when not given), with the measured
+    reason, or why none does."""
+    fits = fits if fits is not None else level_fits(levels)
+    why_not: list[str] = []
+    for r in sorted(levels, key=lambda r: r.file_mb):
+        misses = _misses(r, budget, fits.get(r.file, True))
+        if not misses:
+            parts = [f"the smallest level ({r.file_mb:g} MiB) that meets the budget"]
+            if r.same_top_pct is not None:
+                parts.append(f"same-top {r.same_top_pct}%")
+            if r.kld_mean is not None:
+                parts.append(f"KLD {r.kld_mean:.4f}")
+            if r.tokens_per_s is not None:
+                parts.append(f"{r.tokens_per_s} tokens/s")
+            if r.ttft_ms is not None:
+                parts.append(f"first token {r.ttft_ms:.0f} ms")
+            return Recommendation(r.quant, r.file, f"{r.quant}: " + ", ".join(parts))
+        why_not.append(f"{r.quant}: {'; '.join(misses)}")
+    return Recommendation(None, None, "no level meets the budget — " + " | ".join(why_not))

@@ -1,0 +1,167 @@
+"""The quant comparison written out: CSV, JSON (with settings, versions, machine) and HTML.
+
+The HTML report is self-contained: its charts (memory vs quality, speed vs quality) are drawn
+by matplotlib (Agg, no display) and embedded as PNG data.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import platform
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from .compare import Budget, CompareDone, ComparePlan, LevelResult, Recommendation
+
+COLUMNS = ["quant", "file", "file_mb", "load_s", "rss_mb", "model_rss_mb", "peak_rss_mb",
+           "vram_mb", "ttft_ms", "prompt_tokens_per_s", "tokens_per_s", "bandwidth_share_pct",
+           "kld_mean", "same_top_pct", "ref_tail_mass", "answer_same_pct", "answer_similarity"]
+HEADINGS = {"quant": "level", "file_mb": "file MiB", "load_s": "load s", "rss_mb": "RSS MiB",
+            "model_rss_mb": "model RSS MiB", "peak_rss_mb": "peak RSS MiB",
+            "vram_mb": "VRAM MiB", "ttft_ms": "first token ms",
+            "prompt_tokens_per_s": "prompt tok/s", "tokens_per_s": "tok/s",
+            "bandwidth_share_pct": "% of bandwidth limit", "kld_mean": "KLD",
+            "same_top_pct": "same top %", "ref_tail_mass": "ref. tail mass",
+            "answer_same_pct": "same answer %", "answer_similarity": "answer similarity"}
+
+
+def machine() -> dict[str, Any]:
+    vm = psutil.virtual_memory()
+    return {"platform": platform.platform(), "processor": platform.processor() or
+            platform.machine(), "cpus": psutil.cpu_count(logical=True),
+            "memory_gib": round(vm.total / 2**30, 1), "python": sys.version.split()[0]}
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("medsearch", "llama-cpp-python", "sentence-transformers", "hnswlib", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def payload(done: CompareDone, plan: ComparePlan, budget: Budget,
+            rec: Recommendation) -> dict[str, Any]:
+    """The JSON document of `medsearch compare --json` and report.json."""
+    return {
+        "levels": [r.to_json(with_questions=False) for r in done.levels],
+        "reference": done.reference,
+        "recommendation": rec.to_json(),
+        "recommendation_reason": rec.reason,
+        "budget": asdict(budget),
+        "skipped": [{"question": q, "why": w} for q, w in done.skipped],
+        "stopped": done.stopped,
+        "bandwidth_gbs": done.bandwidth_gbs,
+        "settings": {"levels": [str(p) for p in plan.ordered()], "questions": len(plan.questions),
+                     "k": plan.k, "mode": str(plan.mode), "max_tokens": plan.max_tokens,
+                     "score_tokens": plan.score_tokens, "n_ctx": plan.n_ctx,
+                     "n_threads": plan.n_threads},
+        "machine": machine(), "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": [],
+    }
+
+
+def write(done: CompareDone, plan: ComparePlan, budget: Budget, rec: Recommendation,
+          out_dir: Path) -> dict[str, Any]:
+    """Write report.csv, report.json and report.html into out_dir; returns the JSON payload
+    (its "files" lists what was written)."""
+    data = payload(done, plan, budget, rec)
+    files = [out_dir / "report.csv", out_dir / "report.json", out_dir / "report.html"]
+    data["files"] = [str(f) for f in files]
+    with files[0].open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for r in done.levels:
+            d = r.to_json(with_questions=False)
+            w.writerow(["" if d[c] is None else d[c] for c in COLUMNS])
+    files[1].write_text(json.dumps({**data, "per_question": {
+        r.quant: [asdict(q) for q in r.questions] for r in done.levels}},
+        indent=1, ensure_ascii=False), encoding="utf-8")
+    files[2].write_text(_html(done, data), encoding="utf-8")
+    return data
+
+
+def _chart(levels: list[LevelResult], x_key: str, x_label: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=110)
+    pts = [(getattr(r, x_key), r.same_top_pct, r.quant) for r in levels
+           if getattr(r, x_key) is not None and r.same_top_pct is not None]
+    ax.scatter([p[0] for p in pts], [p[1] for p in pts], color="#2b6cb0")
+    for x, y, q in pts:
+        ax.annotate(q, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel("same top token as reference (%)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.4f}" if abs(v) < 1 else f"{v:,.1f}"
+    return html.escape(str(v))
+
+
+def _html(done: CompareDone, data: dict[str, Any]) -> str:
+    cols = [c for c in COLUMNS if c != "file"]
+    head = "".join(f"<th>{html.escape(HEADINGS.get(c, c))}</th>" for c in cols)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_fmt(getattr(r, c))}</td>" for c in cols) + "</tr>"
+        for r in done.levels)
+    rec = data["recommendation"]
+    rec_html = (f"<p class=rec><b>Recommended: {html.escape(rec['quant'])}</b> — "
+                f"{html.escape(data['recommendation_reason'])}</p>" if rec else
+                f"<p class=rec><b>No level meets the budget.</b> "
+                f"{html.escape(data['recommendation_reason'])}</p>")
+    mem = _chart(done.levels, "file_mb", "model file (MiB)")
+    speed = _chart(done.levels, "tokens_per_s", "generation (tokens/s)")
+    m, s = data["machine"], data["settings"]
+    skipped = "".join(f"<li>{html.escape(x['question'])}: {html.escape(x['why'])}</li>"
+                      for x in data["skipped"])
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<title>MedSearch quant comparison</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f0f4f8}}
+.rec{{background:#eef7ee;padding:8px}}</style></head><body>
+<h1>Quant levels compared</h1>
+<p>Reference: {html.escape(done.reference)}. {s['questions']} questions
+({len(data['skipped'])} skipped), {s['score_tokens']} scored positions and up to
+{s['max_tokens']} answer tokens each; the same retrieved passages and prompt for every level.
+KLD and same-top compare each level's next-token distribution with the reference's on the
+reference's own continuation (the <code>llama-perplexity --kl-divergence</code> method).
+Memory bandwidth measured here: {data['bandwidth_gbs']} GB/s; "% of bandwidth limit" is
+tokens/s × file bytes ÷ that bandwidth.</p>
+{rec_html}
+<table><tr>{head}</tr>{rows}</table>
+<h2>Memory and speed against quality</h2>
+<img alt="file size vs same-top" src="data:image/png;base64,{mem}">
+<img alt="tokens/s vs same-top" src="data:image/png;base64,{speed}">
+{f"<h2>Skipped questions</h2><ul>{skipped}</ul>" if skipped else ""}
+<h2>Machine and versions</h2>
+<p>{html.escape(m['platform'])}, {m['cpus']} logical CPUs, {m['memory_gib']} GiB RAM,
+Python {m['python']}; {html.escape(', '.join(f'{k} {v}' for k, v in data['versions'].items()))}.
+Created {data['created']}.</p>
+</body></html>
+"""
