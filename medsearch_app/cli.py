@@ -248,10 +248,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .core.evaluate import parse_weights, run_eval
+    from .core.evaluate import parse_weights, run_eval, run_precisions
 
     if not args.pubmedqa and not args.pdfs:
         raise UserError("give --pubmedqa DIR and/or --pdfs DIR", EXIT_USAGE)
+    if args.precisions:
+        if not args.pubmedqa:
+            raise UserError("--precisions compares on --pubmedqa DIR", EXIT_USAGE)
+        from .core.embed import Precision
+
+        precisions = [Precision.parse(p).value for p in args.precisions.split(",") if p]
+        report = run_precisions(pubmedqa=Path(args.pubmedqa), precisions=precisions,
+                                modes=args.modes.split(","), limit=args.limit,
+                                work=Path(args.work) if args.work else None,
+                                log=lambda m: print(m, file=sys.stderr))
+        _emit(args, report, json.dumps(report, indent=2))
+        return EXIT_OK
     report = run_eval(pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
                       pdfs=Path(args.pdfs) if args.pdfs else None,
                       modes=args.modes.split(","), precision=args.precision, limit=args.limit,
@@ -410,6 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--pdfs", metavar="DIR", help="folder of PDFs with litqa2/questions.jsonl")
     sp.add_argument("--modes", default="dense,keyword,hybrid")
     sp.add_argument("--precision", default="fp32")
+    sp.add_argument("--precisions", default="", metavar="fp32,int8",
+                    help="compare embedder precisions side by side on --pubmedqa (the first "
+                    "is the reference for overlap@10)")
     sp.add_argument("--limit", type=int, default=0, help="use only the first N questions")
     sp.add_argument("--weights", default="", metavar="A,B,...",
                     help="hybrid dense weights to compare (default: the built-in weight)")

@@ -84,28 +84,49 @@ def pubmedqa_corpus(folder: Path, work: Path) -> Path:
     return work
 
 
+def _index_bytes(lib: Library) -> dict[str, float]:
+    """Size of the library's vector index on disk (its newest generation file) and of its
+    database; hnswlib keeps the same layout in memory as in the file."""
+    idx = sorted((Path(lib.home) / "indexes").rglob("index-*.bin"),
+                 key=lambda f: f.stat().st_mtime)
+    db = sum(f.stat().st_size for f in Path(lib.home).glob("library.sqlite3*"))
+    return {"index_mb": round(idx[-1].stat().st_size / 2**20, 2) if idx else 0.0,
+            "database_mb": round(db / 2**20, 2)}
+
+
 def eval_pubmedqa(lib: Library, folder: Path, modes: list[str], *, limit: int, log: Log,
-                  weights: list[float]) -> dict[str, Any]:
+                  weights: list[float],
+                  rankings: dict[str, list[list[str]]] | None = None) -> dict[str, Any]:
+    """recall@5 (a relevant passage in the top 5), MRR@10, nDCG@10, and set precision, recall
+    and F1 at 5 over the relevant passage ids; `rankings` collects each mode's top 10."""
     work = pubmedqa_corpus(folder, Path(lib.home) / "pubmedqa_corpus")
     done = _index(lib, work, log)
     queries = read_jsonl(folder / "queries.jsonl")
     if limit:
         queries = queries[:limit]
     out: dict[str, Any] = {"questions": len(queries), "chunks": done.chunks,
-                           "index_seconds": done.seconds}
+                           "index_seconds": done.seconds,
+                           "chunks_per_s": round(done.chunks / done.seconds, 1)
+                           if done.seconds else None, **_index_bytes(lib)}
     runs: list[tuple[str, float | None]] = [(m, None) for m in modes if m != "hybrid"]
     if "hybrid" in modes:
         runs += [("hybrid", w) for w in weights]
     for mode, w in runs:
         retr = Retriever(lib) if w is None else Retriever(lib, dense_weight=w)
-        r5 = mrr = ndcg = 0.0
+        r5 = mrr = ndcg = p5 = rr5 = f5 = 0.0
         lat: list[float] = []
+        ranks: list[list[str]] = []
         for q in queries:
             res = retr.search(q["question"], k=30, mode=mode)
             lat.append(res.elapsed_ms)
             ranking = _passage_ranking(res.hits)[:10]
+            ranks.append(ranking)
             rel = set(q["relevant_ids"])
             r5 += any(p in rel for p in ranking[:5])
+            got = len(rel & set(ranking[:5]))
+            prec, rec = got / 5, got / len(rel) if rel else 0.0
+            p5, rr5 = p5 + prec, rr5 + rec
+            f5 += 2 * prec * rec / (prec + rec) if got else 0.0
             first = next((i for i, p in enumerate(ranking) if p in rel), None)
             mrr += 1.0 / (first + 1) if first is not None else 0.0
             dcg = sum(1.0 / math.log2(i + 2) for i, p in enumerate(ranking) if p in rel)
@@ -115,7 +136,11 @@ def eval_pubmedqa(lib: Library, folder: Path, modes: list[str], *, limit: int, l
         name = mode if w is None else f"hybrid@{w:g}"
         lat.sort()
         out[name] = {"recall@5": round(r5 / n, 4), "mrr@10": round(mrr / n, 4),
-                     "ndcg@10": round(ndcg / n, 4), "p50_ms": round(lat[len(lat) // 2], 2)}
+                     "ndcg@10": round(ndcg / n, 4), "precision@5": round(p5 / n, 4),
+                     "set_recall@5": round(rr5 / n, 4), "f1@5": round(f5 / n, 4),
+                     "p50_ms": round(lat[len(lat) // 2], 2)}
+        if rankings is not None:
+            rankings[name] = ranks
         log(f"pubmedqa {name}: {out[name]}")
     return out
 
@@ -155,9 +180,39 @@ def eval_pdfs(lib: Library, folder: Path, modes: list[str], *, log: Log,
     return out
 
 
+def overlap_at(a: list[list[str]], b: list[list[str]], k: int = 10) -> float:
+    """Mean share of the top k that two rankings of the same questions have in common."""
+    pairs = list(zip(a, b, strict=True))
+    if not pairs:
+        return 0.0
+    return round(sum(len(set(x[:k]) & set(y[:k])) / k for x, y in pairs) / len(pairs), 4)
+
+
+def run_precisions(*, pubmedqa: Path, precisions: list[str], modes: list[str], limit: int = 0,
+                   log: Log = print, work: Path | None = None) -> dict[str, Any]:
+    """The embedder precisions side by side on PubMedQA: each precision's retrieval figures
+    (eval_pubmedqa), its indexing throughput and index size, and the overlap of its top 10 with
+    the first precision's (the reference, normally fp32) per mode."""
+    out: dict[str, Any] = {"reference": precisions[0], "precisions": {}}
+    ranks: dict[str, dict[str, list[list[str]]]] = {}
+    for p in precisions:
+        ranks[p] = {}
+        rep = run_eval(pubmedqa=pubmedqa, pdfs=None, modes=modes, precision=p, limit=limit,
+                       log=log, work=work, rankings=ranks[p])
+        out["precisions"][p] = rep
+    ref = precisions[0]
+    for p in precisions:
+        for mode, r in ranks[p].items():
+            if mode in ranks[ref]:
+                out["precisions"][p]["pubmedqa"][mode]["overlap@10"] = overlap_at(
+                    r, ranks[ref][mode])
+    return out
+
+
 def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], precision: str,
              limit: int = 0, log: Log = print, weights: list[float] | None = None,
-             work: Path | None = None, page_questions: Sequence[Path] = ()) -> dict[str, Any]:
+             work: Path | None = None, page_questions: Sequence[Path] = (),
+             rankings: dict[str, list[list[str]]] | None = None) -> dict[str, Any]:
     """Evaluate retrieval per mode (and per hybrid weight) in a throwaway library."""
     from .search import DENSE_WEIGHT
 
@@ -176,7 +231,7 @@ def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], prec
             lib = Library(Path(tmp) / "pubmedqa", emb)
             try:
                 report["pubmedqa"] = eval_pubmedqa(lib, pubmedqa, modes, limit=limit, log=log,
-                                                   weights=weights)
+                                                   weights=weights, rankings=rankings)
             finally:
                 lib.close()
         if pdfs:

@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
 from ...core.compare import Budget, LevelResult
 from ...core.models import ModelFile
 
-COLUMNS = [("quant", "Level"), ("file_mb", "File MiB"), ("rss_mb", "RSS MiB"),
-           ("peak_rss_mb", "Peak MiB"), ("load_s", "Load s"), ("ttft_ms", "First token ms"),
-           ("tokens_per_s", "Tokens/s"), ("bandwidth_share_pct", "% of bandwidth limit"),
-           ("kld_mean", "KLD"), ("same_top_pct", "Same top %"),
-           ("answer_same_pct", "Same answer %")]
+COLUMNS = [("quant", "Level"), ("file_mb", "File\nMiB"), ("model_rss_mb", "Load adds\nMiB"),
+           ("peak_rss_mb", "Peak RSS\nMiB"), ("load_s", "Load\ns"),
+           ("ttft_ms", "First token\nms"), ("tokens_per_s", "Tokens/s"),
+           ("bandwidth_share_pct", "% of band-\nwidth limit"), ("kld_mean", "KLD"),
+           ("same_top_pct", "Same top\n%"), ("answer_same_pct", "Same\nanswer %")]
 SOURCES = ["Demo questions", "Questions typed below", "Questions from a file…"]
 
 
@@ -172,8 +172,8 @@ class ComparePage(QWidget):
         adv.addWidget(self.advice, 1)
         adv.addWidget(self.load_button)
         adv.addWidget(self.report_button)
-        self.mem_chart, mem_view = _scatter_chart("Memory against quality", "RSS with the "
-                                                  "model loaded (MiB)")
+        self.mem_chart, mem_view = _scatter_chart("Memory against quality",
+                                                  "model file = weights in memory (MiB)")
         self.speed_chart, speed_view = _scatter_chart("Speed against quality",
                                                       "generation (tokens/s)")
         charts = QHBoxLayout()
@@ -266,10 +266,11 @@ class ComparePage(QWidget):
                 item = QTableWidgetItem(str(v) + (" (reference)" if r.reference else ""))
             self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
         self._plot()
 
     def _plot(self) -> None:
-        for chart, key in ((self.mem_chart, "rss_mb"), (self.speed_chart, "tokens_per_s")):
+        for chart, key in ((self.mem_chart, "file_mb"), (self.speed_chart, "tokens_per_s")):
             chart.removeAllSeries()
             for ax in chart.axes():
                 chart.removeAxis(ax)
@@ -283,7 +284,7 @@ class ComparePage(QWidget):
             xs = [p[0] for p in pts]
             pad = max(1.0, (max(xs) - min(xs)) * 0.15)
             ax_x.setRange(min(xs) - pad, max(xs) + pad)
-            ax_y.setRange(max(0.0, min(p[1] for p in pts) - 10), 100.0)
+            ax_y.setRange(max(0.0, min(p[1] for p in pts) - 10), 102.0)
             chart.addAxis(ax_x, Qt.AlignmentFlag.AlignBottom)
             chart.addAxis(ax_y, Qt.AlignmentFlag.AlignLeft)
             for x, y, quant in pts:
