@@ -355,6 +355,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         rows += [f"{r.quant:<8} {r.file_mb:>7} {r.rss_mb:>6.0f} {r.tokens_per_s or 0:>7} "
                  f"{r.ttft_ms or 0:>8.0f} {r.kld_mean or 0:>8.4f} {r.same_top_pct or 0:>7}%"
                  for r in done.levels]
+        rows += [f"\nNote: {n}" for n in data["notes"]]
         rows.append(f"\n{rec.reason}\nReport: {', '.join(data['files'])}")
         _emit(args, data, "\n".join(rows))
         return EXIT_OK

@@ -52,6 +52,28 @@ def versions() -> dict[str, str]:
     return out
 
 
+def ladder_notes(levels: list[LevelResult]) -> list[str]:
+    """Say when the levels compared were built from an already-quantized file (the shipped
+    default is Q4_1): levels above it cannot be better than it, only bigger."""
+    from .gguf import GgufError, read_gguf
+    from .models import ModelNotFound, default_model_path
+    from .quantize import UNQUANTIZED, base_name
+
+    try:
+        shipped = default_model_path()
+        quant = read_gguf(shipped).quant
+    except (ModelNotFound, GgufError, OSError):
+        return []
+    ours = [r for r in levels if base_name(Path(r.path)) == base_name(shipped)
+            and Path(r.path).resolve() != shipped.resolve()]
+    if quant.upper() in UNQUANTIZED or not ours:
+        return []
+    return [f"The levels {', '.join(r.quant for r in ours)} were built from the shipped "
+            f"{shipped.name}, which is already quantized ({quant}): their agreement measures "
+            f"loss relative to that {quant} file, and levels above {quant} cannot be better "
+            "than it."]
+
+
 def payload(done: CompareDone, plan: ComparePlan, budget: Budget,
             rec: Recommendation) -> dict[str, Any]:
     """The JSON document of `medsearch compare --json` and report.json."""
@@ -62,6 +84,7 @@ def payload(done: CompareDone, plan: ComparePlan, budget: Budget,
         "recommendation_reason": rec.reason,
         "budget": asdict(budget),
         "skipped": [{"question": q, "why": w} for q, w in done.skipped],
+        "notes": ladder_notes(done.levels),
         "stopped": done.stopped,
         "bandwidth_gbs": done.bandwidth_gbs,
         "settings": {"levels": [str(p) for p in plan.ordered()], "questions": len(plan.questions),
@@ -154,6 +177,7 @@ reference's own continuation (the <code>llama-perplexity --kl-divergence</code> 
 Memory bandwidth measured here: {data['bandwidth_gbs']} GB/s; "% of bandwidth limit" is
 tokens/s × file bytes ÷ that bandwidth.</p>
 {rec_html}
+{"".join(f"<p><i>{html.escape(n)}</i></p>" for n in data["notes"])}
 <table><tr>{head}</tr>{rows}</table>
 <h2>Memory and speed against quality</h2>
 <img alt="file size vs same-top" src="data:image/png;base64,{mem}">

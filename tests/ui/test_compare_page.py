@@ -70,7 +70,8 @@ def test_compare_page_runs_recommends_and_loads(ready_ui: UiSession, qtbot: Any)
     files = [Path(f) for f in win.compare.last.files]
     assert {f.suffix for f in files} == {".csv", ".json", ".html"}
     assert all(f.is_file() and f.stat().st_size > 0 for f in files)
-    assert "data:image/png;base64," in files[-1].read_text(encoding="utf-8")
+    report = files[-1].read_text(encoding="utf-8")
+    assert "data:image/png;base64," in report and "already quantized (Q4_1)" in report
 
     # The recommendation follows the budget, without measuring again.
     page.min_same_top.setValue(100.0)
