@@ -43,14 +43,17 @@ class Mode(enum.StrEnum):
 
 
 def read_queries(path: Path) -> list[str]:
-    """Questions for a batch search: one per line, or JSON lines with a "question" field
-    (blank lines skipped). BadInput if the file cannot be read or a JSON line has no question."""
+    """Questions for a batch search: one per line, JSON lines with a "question" field, or a CSV
+    file (.csv) with a "question" column (blank lines skipped). BadInput if the file cannot be
+    read or a JSON line has no question."""
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path} is not UTF-8 text") from exc
+    if path.suffix.lower() == ".csv":
+        return _csv_questions(path, lines)
     out = []
     for line in lines:
         line = line.strip()
@@ -64,6 +67,23 @@ def read_queries(path: Path) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+def _csv_questions(path: Path, lines: list[str]) -> list[str]:
+    """The "question" column of a CSV file with a header row (or its only column)."""
+    import csv
+
+    rows = list(csv.reader(lines))
+    if not rows:
+        return []
+    header = [h.strip().lower() for h in rows[0]]
+    if "question" in header:
+        col = header.index("question")
+    elif len(header) == 1:
+        col = 0
+    else:
+        raise BadInput(f"{path}: a CSV file needs a 'question' column")
+    return [r[col].strip() for r in rows[1:] if len(r) > col and r[col].strip()]
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,6 @@ class CompareActions(QObject):
         self.status, self.switch_level = status, switch_level
         self.file_questions: list[str] = []
         self.last: ReportReady | None = None
-        self.out_dir: Path | None = None
         page.run_requested.connect(self.run)
         page.cancel_requested.connect(lambda: self.jobs.cancel(JobKind.COMPARE))
         page.questions_file_requested.connect(self.choose_questions_file)
@@ -72,17 +71,18 @@ class CompareActions(QObject):
     def refresh_models(self) -> None:
         """Model families and their levels, read off the GUI thread."""
         folders = model_folders(self.settings)
-        try:
-            current: str | None = family_name(read_gguf(self.engine.model_path()))
-        except Exception:  # noqa: BLE001 - no readable current model: no preselection
-            current = None
+        engine = self.engine
 
         def job(_cancel: threading.Event) -> Iterator[Any]:
+            try:
+                current: str | None = family_name(read_gguf(engine.model_path()))
+            except Exception:  # noqa: BLE001 - no readable current model: no preselection
+                current = None
             files, _bad = discover(folders)
-            yield families(files)
+            yield families(files), current
 
         self.jobs.submit(JobKind.MODELS, job, key="compare-models",
-                         on_event=lambda fams: self.page.set_models(fams, current))
+                         on_event=lambda found: self.page.set_models(*found))
 
     def choose_questions_file(self) -> None:
         parent = self.page if isinstance(self.page, QWidget) else None
@@ -120,11 +120,14 @@ class CompareActions(QObject):
         s = self.settings
         plan = ComparePlan(levels, questions, k=s.top_k, mode=Mode.parse(s.retrieval_mode),
                            n_threads=effective_threads(s))
-        out = data_home() / "comparisons" / plan.fingerprint()
         retriever = self.engine.retriever
         budget = self.page.budget()
+        runs = data_home() / "comparisons"
 
         def job(cancel: threading.Event) -> Iterator[Any]:
+            # The same reference, questions and settings resume in the same folder (reading the
+            # level files for the fingerprint is disk work: done here, off the GUI thread).
+            out = runs / plan.fingerprint()
             done: CompareDone | None = None
             for ev in Comparison(plan, retriever, out).run(cancel):
                 yield ev
@@ -140,7 +143,6 @@ class CompareActions(QObject):
                                    on_failed=self._failed,
                                    on_finished=lambda: self.page.set_running(False))
         if started is not None:
-            self.out_dir = out
             self.last = None
             self.page.set_running(True)
             self.page.set_progress(0, 1, f"Comparing {len(levels)} levels on "

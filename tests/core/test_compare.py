@@ -168,3 +168,19 @@ def test_an_interrupted_run_resumes_without_redoing_finished_levels(
     other = ComparePlan(plan.levels, ["What was the eGFR?"])
     with pytest.raises(BadInput, match="another comparison"):
         _run(other, retriever, tmp_path)
+
+
+def test_question_files_in_three_forms(tmp_path: Path) -> None:
+    from medsearch_app.core.errors import BadInput
+    from medsearch_app.core.search import read_queries
+
+    (tmp_path / "q.txt").write_text("What is the INR?\n\nWhat is CURB-65?\n", encoding="utf-8")
+    (tmp_path / "q.jsonl").write_text('{"question": "What is the INR?"}\n', encoding="utf-8")
+    (tmp_path / "q.csv").write_text('id,question\n1,"What is the INR, today?"\n2,\n',
+                                    encoding="utf-8")
+    (tmp_path / "bad.csv").write_text("id,text\n1,x\n", encoding="utf-8")
+    assert read_queries(tmp_path / "q.txt") == ["What is the INR?", "What is CURB-65?"]
+    assert read_queries(tmp_path / "q.jsonl") == ["What is the INR?"]
+    assert read_queries(tmp_path / "q.csv") == ["What is the INR, today?"]
+    with pytest.raises(BadInput, match="'question' column"):
+        read_queries(tmp_path / "bad.csv")

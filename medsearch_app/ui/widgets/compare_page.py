@@ -79,7 +79,7 @@ class ComparePage(QWidget):
         super().__init__()
         self.results: list[LevelResult] = []
         self.recommended: Path | None = None
-        self.questions_file: Path | None = None
+        self._families: dict[str, list[ModelFile]] = {}
 
         setup = QGroupBox("What to compare")
         form = QFormLayout(setup)
@@ -205,7 +205,7 @@ class ComparePage(QWidget):
 
     def show_levels(self, family: str) -> None:
         self.levels.clear()
-        for m in getattr(self, "_families", {}).get(family, []):
+        for m in self._families.get(family, []):
             item = QListWidgetItem(f"{m.quant}  ({m.size_bytes / 2**20:.0f} MiB)")
             item.setData(Qt.ItemDataRole.UserRole, str(m.path))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
