@@ -42,6 +42,9 @@ def main() -> int:
     ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "medsearch-compare"))
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--score-tokens", type=int, default=32)
+    ap.add_argument("-k", type=int, default=3, help="passages per prompt (the app's default "
+                    "is 5; 3 keeps the prompts near 900 tokens so a full ladder fits in ~30 min "
+                    "on 2 cores)")
     args = ap.parse_args()
 
     sys.path.insert(0, str(REPO))
@@ -61,7 +64,8 @@ def main() -> int:
         + "\n", encoding="utf-8")
     out = _run(["compare", "--levels", args.levels, "--questions", str(qfile), "--out",
                 str(work / "compare"), "--precision", args.precision, "--max-tokens",
-                str(args.max_tokens), "--score-tokens", str(args.score_tokens), "-q",
+                str(args.max_tokens), "--score-tokens", str(args.score_tokens), "-k",
+                str(args.k), "-q",
                 "--json"], env)
     rep = json.loads(out.stdout)
     levels = rep["levels"]
