@@ -154,15 +154,15 @@ def main() -> int:
 def _main(args: argparse.Namespace, home: Path) -> int:
     import llama_cpp
 
-    from medsearch_app.cli import DEMO_QUESTION
     from medsearch_app.core.llm import LlmRuntime
     from medsearch_app.core.models import default_model_path
     from medsearch_app.core.rag import build_messages
     from medsearch_app.core.settings import Settings, effective_threads
+    from medsearch_app.demo import DEMO_QUESTIONS
 
     model = Path(args.model) if args.model else default_model_path()
     threads = args.threads or effective_threads(Settings())
-    question = args.question or DEMO_QUESTION
+    question = args.question or DEMO_QUESTIONS[0]
 
     rt = LlmRuntime(model, n_ctx=args.n_ctx, n_threads=threads, seed=args.seed)
     rt.load()

@@ -228,22 +228,19 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else 1
 
 
-DEMO_QUESTION = "What CURB-65 score means a patient with pneumonia should be admitted?"
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     """Index the demo library and ask one question (headless version of the first run)."""
     from .core.settings import data_home
-    from .demo import install_demo
+    from .demo import DEMO_QUESTIONS, install_demo
 
     demo = install_demo(data_home() / "demo")
     args.paths, args.quiet = [str(demo)], True
     json_out, args.json = args.json, False
     cmd_index(args)
     args.json = json_out
-    args.question, args.k, args.mode, args.max_tokens = DEMO_QUESTION, None, None, None
+    args.question, args.k, args.mode, args.max_tokens = DEMO_QUESTIONS[0], None, None, None
     if not json_out:
-        print(f"\nQ: {DEMO_QUESTION}\n")
+        print(f"\nQ: {args.question}\n")
     return cmd_ask(args)
 
 
