@@ -139,11 +139,14 @@ def _chart(levels: list[LevelResult], x_key: str, x_label: str) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _fmt(v: Any) -> str:
+FINE = {"kld_mean": 4, "ref_tail_mass": 4, "answer_similarity": 3, "load_s": 2}
+
+
+def _fmt(key: str, v: Any) -> str:
     if v is None:
         return "—"
     if isinstance(v, float):
-        return f"{v:.4f}" if abs(v) < 1 else f"{v:,.1f}"
+        return f"{v:,.{FINE.get(key, 1)}f}"
     return html.escape(str(v))
 
 
@@ -151,7 +154,7 @@ def _html(done: CompareDone, data: dict[str, Any]) -> str:
     cols = [c for c in COLUMNS if c != "file"]
     head = "".join(f"<th>{html.escape(HEADINGS.get(c, c))}</th>" for c in cols)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{_fmt(getattr(r, c))}</td>" for c in cols) + "</tr>"
+        "<tr>" + "".join(f"<td>{_fmt(c, getattr(r, c))}</td>" for c in cols) + "</tr>"
         for r in done.levels)
     rec = data["recommendation"]
     rec_html = (f"<p class=rec><b>Recommended: {html.escape(rec['quant'])}</b> — "

@@ -184,3 +184,29 @@ def test_question_files_in_three_forms(tmp_path: Path) -> None:
     assert read_queries(tmp_path / "q.csv") == ["What is the INR, today?"]
     with pytest.raises(BadInput, match="'question' column"):
         read_queries(tmp_path / "bad.csv")
+
+
+def test_report_files(tmp_path: Path) -> None:
+    import csv
+    import json
+
+    from medsearch_app.core import compare_report
+
+    shipped = default_model_path()
+    levels = [_level("Q8_0", 138.1, 100.0, 110), _level("Q2_K", 84.1, 65.5, 130)]
+    levels[1].kld_mean = 0.30721
+    done = CompareDone(levels, "Q8_0", [("What is the capital?", "not supported")], 18.7,
+                       tmp_path, stopped=False)
+    plan = ComparePlan([shipped], ["q1", "What is the capital?"])
+    rec = recommend(levels, Budget(min_same_top_pct=60), {})
+    data = compare_report.write(done, plan, Budget(min_same_top_pct=60), rec, tmp_path)
+    rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8")))
+    assert [r["quant"] for r in rows] == ["Q8_0", "Q2_K"] and rows[1]["kld_mean"] == "0.30721"
+    saved = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert saved["recommendation"]["quant"] == "Q2_K" and saved["reference"] == "Q8_0"
+    assert saved["machine"]["cpus"] >= 1 and "llama-cpp-python" in saved["versions"]
+    assert saved["settings"]["questions"] == 2 and len(saved["skipped"]) == 1
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 2
+    assert "<td>0.3072</td>" in page and "Recommended: Q2_K" in page
+    assert data["files"] == [str(tmp_path / f"report.{x}") for x in ("csv", "json", "html")]
