@@ -181,11 +181,13 @@ def eval_pdfs(lib: Library, folder: Path, modes: list[str], *, log: Log,
 
 
 def overlap_at(a: list[list[str]], b: list[list[str]], k: int = 10) -> float:
-    """Mean share of the top k that two rankings of the same questions have in common."""
+    """Mean share of the top k that two rankings of the same questions have in common (of the
+    longer of the two when a ranking has fewer than k entries: a ranking overlaps itself 1.0)."""
     pairs = list(zip(a, b, strict=True))
     if not pairs:
         return 0.0
-    return round(sum(len(set(x[:k]) & set(y[:k])) / k for x, y in pairs) / len(pairs), 4)
+    return round(sum(len(set(x[:k]) & set(y[:k])) / max(1, len(x[:k]), len(y[:k]))
+                     for x, y in pairs) / len(pairs), 4)
 
 
 def run_precisions(*, pubmedqa: Path, precisions: list[str], modes: list[str], limit: int = 0,

@@ -33,6 +33,9 @@ def test_overlap_of_rankings() -> None:
     a = [["1", "2", "3", "4"], ["5", "6", "7", "8"]]
     assert overlap_at(a, a, k=4) == 1.0
     assert overlap_at(a, [["1", "2", "9", "9"], ["0", "0", "0", "0"]], k=4) == 0.25
+    short = [["1", "2"], ["5"]]  # fewer hits than k: still identical to itself
+    assert overlap_at(short, short, k=4) == 1.0
+    assert overlap_at(short, [["1", "3"], ["6"]], k=4) == 0.25
 
 
 @pytest.mark.slow
