@@ -53,25 +53,19 @@ def versions() -> dict[str, str]:
 
 
 def ladder_notes(levels: list[LevelResult]) -> list[str]:
-    """Say when the levels compared were built from an already-quantized file (the shipped
-    default is Q4_1): levels above it cannot be better than it, only bigger."""
-    from .gguf import GgufError, read_gguf
-    from .models import ModelNotFound, default_model_path
-    from .quantize import UNQUANTIZED, base_name
+    """Say when levels compared were built from an already-quantized file (the shipped default
+    is Q4_1): their agreement is measured against a dequantized copy, and levels above the
+    source's cannot be better than it, only bigger."""
+    from .quantize import UNQUANTIZED, provenance
 
-    try:
-        shipped = default_model_path()
-        quant = read_gguf(shipped).quant
-    except (ModelNotFound, GgufError, OSError):
-        return []
-    ours = [r for r in levels if base_name(Path(r.path)) == base_name(shipped)
-            and Path(r.path).resolve() != shipped.resolve()]
-    if quant.upper() in UNQUANTIZED or not ours:
-        return []
-    return [f"The levels {', '.join(r.quant for r in ours)} were built from the shipped "
-            f"{shipped.name}, which is already quantized ({quant}): their agreement measures "
-            f"loss relative to that {quant} file, and levels above {quant} cannot be better "
-            "than it."]
+    by_source: dict[tuple[str, str], list[str]] = {}
+    for r in levels:
+        prov = provenance(Path(r.path))
+        if prov and prov["source_quant"].upper() not in UNQUANTIZED:
+            by_source.setdefault((prov["built_from"], prov["source_quant"]), []).append(r.quant)
+    return [f"The levels {', '.join(qs)} were built from {src}, which is already quantized "
+            f"({quant}): agreement is measured against its dequantized copy, and levels above "
+            f"{quant} cannot be better than it." for (src, quant), qs in by_source.items()]
 
 
 def payload(done: CompareDone, plan: ComparePlan, budget: Budget,

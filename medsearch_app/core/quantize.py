@@ -9,6 +9,7 @@ that F16, never from another quantized level; requantizing loses quality, and th
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import re
@@ -108,6 +109,29 @@ def quantize_level(src: Path, dst: Path, level: str, *, allow_requantize: bool,
         tmp.unlink(missing_ok=True)
 
 
+PROVENANCE_SUFFIX = ".provenance.json"
+
+
+def _write_provenance(dst: Path, source: Path, source_quant: str) -> None:
+    """Record next to a built level what it was built from (the comparison report says when
+    that source was already quantized)."""
+    side = dst.with_name(dst.name + PROVENANCE_SUFFIX)
+    side.write_text(json.dumps({"built_from": source.name, "source_quant": source_quant}),
+                    encoding="utf-8")
+
+
+def provenance(level_file: Path) -> dict[str, str] | None:
+    """What a level built by build_ladder was built from, or None if unknown."""
+    if not level_file.name:
+        return None
+    side = level_file.with_name(level_file.name + PROVENANCE_SUFFIX)
+    try:
+        d = json.loads(side.read_text(encoding="utf-8"))
+        return {"built_from": str(d["built_from"]), "source_quant": str(d["source_quant"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def build_ladder(source: Path, levels: list[str], out_dir: Path, *,
                  cancel: threading.Event | None = None,
                  force: bool = False) -> Iterator[QuantProgress | QuantDone]:
@@ -165,6 +189,7 @@ def build_ladder(source: Path, levels: list[str], out_dir: Path, *,
                             seconds=round(time.monotonic() - t0, 2))
             return
         built.append(dst)
+        _write_provenance(dst, source, info.quant)
         if level == "F16":
             src = dst
         yield QuantProgress(i + 1, total, level, f"built {dst.name}")

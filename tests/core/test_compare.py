@@ -210,3 +210,19 @@ def test_report_files(tmp_path: Path) -> None:
     assert page.count("data:image/png;base64,") == 2
     assert "<td>0.3072</td>" in page and "Recommended: Q2_K" in page
     assert data["files"] == [str(tmp_path / f"report.{x}") for x in ("csv", "json", "html")]
+
+
+@pytest.mark.slow
+def test_report_says_when_levels_come_from_a_quantized_file(ladder: dict[str, Path]) -> None:
+    from medsearch_app.core.compare_report import ladder_notes
+    from medsearch_app.core.quantize import provenance
+
+    assert provenance(ladder["Q2_K"]) == {"built_from": default_model_path().name,
+                                          "source_quant": "Q4_1"}
+    assert provenance(ladder["twin"]) is None  # a copy made by hand: nothing known
+    levels = [_level("Q8_0", 138, 97.0, 110, str(ladder["Q8_0"])),
+              _level("Q2_K", 84, 65.0, 130, str(ladder["Q2_K"])),
+              _level("Q4_1", 94, 99.0, 120, str(default_model_path()))]
+    notes = ladder_notes(levels)
+    assert len(notes) == 1 and "Q8_0, Q2_K were built from" in notes[0]
+    assert "already quantized (Q4_1)" in notes[0]
