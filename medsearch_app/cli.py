@@ -297,16 +297,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Quant levels of one model on the same prompts: speed, memory, quality, recommendation."""
     from .core import compare_report
     from .core.compare import (
-        Budget,
         CompareDone,
         ComparePlan,
         CompareProgress,
         Comparison,
         LevelDone,
-        level_fits,
-        recommend,
     )
     from .core.models import family_levels
+    from .core.recommend import Budget, level_fits, recommend
     from .core.search import Mode, read_queries
     from .core.settings import effective_threads
     from .demo import DEMO_QUESTIONS

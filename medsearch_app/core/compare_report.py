@@ -21,7 +21,8 @@ from typing import Any
 
 import psutil
 
-from .compare import Budget, CompareDone, ComparePlan, LevelResult, Recommendation
+from .compare import CompareDone, ComparePlan, LevelResult
+from .recommend import Budget, Recommendation
 
 COLUMNS = ["quant", "file", "file_mb", "load_s", "rss_mb", "model_rss_mb", "peak_rss_mb",
            "vram_mb", "ttft_ms", "prompt_tokens_per_s", "tokens_per_s", "bandwidth_share_pct",

@@ -27,13 +27,12 @@ from ..core.compare import (
     Comparison,
     LevelDone,
     LevelResult,
-    level_fits,
-    recommend,
 )
 from ..core.engine import Engine
 from ..core.errors import BadInput
 from ..core.gguf import read_gguf
 from ..core.models import discover, families, family_name, model_folders
+from ..core.recommend import level_fits, recommend
 from ..core.search import Mode, read_queries
 from ..core.settings import Settings, data_home, effective_threads
 from ..demo import DEMO_QUESTIONS

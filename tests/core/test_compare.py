@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from medsearch_app.core.compare import (
-    Budget,
     CompareDone,
     ComparePlan,
     CompareProgress,
@@ -20,12 +19,12 @@ from medsearch_app.core.compare import (
     LevelResult,
     RefDist,
     agreement,
-    recommend,
 )
 from medsearch_app.core.gguf import read_gguf
 from medsearch_app.core.library import Library
 from medsearch_app.core.models import default_model_path
 from medsearch_app.core.quantize import QuantDone, build_ladder
+from medsearch_app.core.recommend import Budget, recommend
 from medsearch_app.core.search import Retriever
 
 NOTES = Path(__file__).resolve().parents[1] / "data" / "small_library" / "notes"

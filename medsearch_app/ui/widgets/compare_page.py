@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.compare import Budget, LevelResult
+from ...core.compare import LevelResult
 from ...core.models import ModelFile
+from ...core.recommend import Budget
 
 COLUMNS = [("quant", "Level"), ("file_mb", "File\nMiB"), ("model_rss_mb", "Load adds\nMiB"),
            ("peak_rss_mb", "Peak RSS\nMiB"), ("load_s", "Load\ns"),
