@@ -36,6 +36,8 @@ class Recommendation:
 
 def _misses(r: LevelResult, b: Budget, fits: bool) -> list[str]:
     out = []
+    if r.same_top_pct is None and r.kld_mean is None:
+        return ["no question was measured (every one skipped: see the report)"]
     if b.min_same_top_pct is not None and (r.same_top_pct or 0.0) < b.min_same_top_pct:
         out.append(f"same-top {r.same_top_pct}% < {b.min_same_top_pct:g}%")
     if b.max_kld is not None and (r.kld_mean is None or r.kld_mean > b.max_kld):
