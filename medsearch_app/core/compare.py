@@ -16,7 +16,11 @@ averaged over all positions of all questions. The reference distribution is stor
 REF_TOP tokens plus one bucket for the rest of the vocabulary, so the KLD is that of the
 coarsened distributions: never more than the full KLD, and equal to it up to the mass outside the
 top (reported as `ref_tail_mass`). Each level also answers each question as the app does
-(LlmRuntime.stream, greedy, first: its timings include the prompt) for the timings and the answer.
+(rag.answer: the same retrieval, prompt, generation, citations and sentence check; greedy, and
+first, so its timings include the prompt) for the timings and the answer. Where the questions
+are labelled (a gold source, a yes/no/maybe decision), that answer is scored by the project's
+one answer evaluator (eval_answers): answered, cites the gold source, sentences supported,
+decision accuracy.
 
 Results are saved under OUT as they come (cases.json, ref/<n>.npz, levels/<file>.json), so an
 interrupted run resumes without redoing finished levels.
@@ -40,13 +44,21 @@ import psutil
 
 from . import metrics
 from .errors import BadInput
+from .eval_answers import (
+    LabelledQuestion,
+    QuestionResult,
+    judge,
+    load_questions,
+    summarize,
+)
 from .gguf import NOMINAL_BITS, read_gguf
 from .llm import LlmRuntime
-from .rag import build_messages, fit_sources
+from .rag import AskOptions, answer, build_messages, fit_sources
 from .search import Mode, Retriever
+from .types import AnswerDone
 
 REF_TOP = 256
-RUN_VERSION = 1
+RUN_VERSION = 2
 
 
 # ---- the quality measure -----------------------------------------------------------------------
@@ -128,6 +140,14 @@ def agreement(ref: RefDist, logits: np.ndarray) -> Agreement:
     return Agreement(float(np.maximum(kl, 0.0).sum()), same, n, float(p_rest.sum()))
 
 
+def labelled_questions(path: Path) -> list[LabelledQuestion]:
+    """The labelled lines of a JSONL question file (a gold source or a yes/no/maybe decision);
+    none for other files."""
+    if path.suffix.lower() not in (".jsonl", ".json"):
+        return []
+    return [q for q in load_questions(path) if q.gold or q.decision]
+
+
 # ---- the run -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ComparePlan:
@@ -142,6 +162,10 @@ class ComparePlan:
     score_tokens: int = 32  # positions of the reference continuation scored per question
     n_ctx: int = 2048
     n_threads: int = 2
+    labels: list[LabelledQuestion] = field(default_factory=list)  # by question text
+
+    def label(self, question: str) -> LabelledQuestion | None:
+        return next((q for q in self.labels if q.question == question), None)
 
     def ordered(self) -> list[Path]:
         """The levels, reference (highest bits per weight) first."""
@@ -154,7 +178,9 @@ class ComparePlan:
         h = hashlib.sha256(json.dumps({
             "v": RUN_VERSION, "ref": [ref.name, ref.stat().st_size], "q": self.questions,
             "k": self.k, "mode": str(self.mode), "max": self.max_tokens,
-            "score": self.score_tokens, "ctx": self.n_ctx}).encode())
+            "score": self.score_tokens, "ctx": self.n_ctx,
+            "labels": [[q.question, q.gold, q.decision, q.answerable] for q in self.labels]},
+        ).encode())
         return h.hexdigest()[:16]
 
 
@@ -176,6 +202,13 @@ class QuestionRun:
     tokens_per_s: float | None
     kld_mean: float | None
     same_top_pct: float | None
+    # the answer evaluator's verdict, where the question is labelled
+    refused: bool | None = None
+    cites_gold: bool | None = None
+    sentences_checked: int = 0
+    sentences_supported: int = 0
+    decision: str | None = None
+    predicted: str | None = None
 
 
 @dataclass
@@ -200,6 +233,12 @@ class LevelResult:
     answer_similarity: float | None
     bandwidth_share_pct: float | None
     questions: list[QuestionRun] = field(default_factory=list)
+    # with labelled questions (eval_answers.summarize, as percentages); None without labels
+    labelled: int = 0
+    answered_pct: float | None = None
+    cites_gold_pct: float | None = None
+    sentences_supported_pct: float | None = None
+    decision_accuracy_pct: float | None = None
 
     def to_json(self, *, with_questions: bool = True) -> dict[str, Any]:
         d = asdict(self)
@@ -422,14 +461,17 @@ class Comparison:
         peak = rss_load
         total = NO_AGREEMENT
         runs: list[QuestionRun] = []
+        verdicts: list[QuestionResult] = []
+        opts = AskOptions(k=self.plan.k, mode=self.plan.mode, max_tokens=self.plan.max_tokens,
+                          temperature=0.0)
         for case in cases:
             if cancel.is_set():
                 return None
-            # First the answer, timed as the app times it (the prompt evaluated from scratch);
-            # then the scoring, which reuses the prompt already in the model's cache.
-            stats: list[Any] = []
-            text = "".join(rt.stream(case.prompt, max_tokens=self.plan.max_tokens,
-                                     temperature=0.0, cancel=cancel, stats_out=stats))
+            # First the answer, as the app gives it and timed as the app times it (the prompt
+            # evaluated from scratch); then the scoring, which reuses the prompt in the cache.
+            done = next((ev for ev in answer(case.question, retriever=self.retriever, llm=rt,
+                                             options=opts, cancel=cancel)
+                         if isinstance(ev, AnswerDone)), None)
             peak = max(peak, _rss_mb())
             ref_file = self.out / "ref" / f"{case.n}.npz"
             if is_ref:
@@ -446,11 +488,22 @@ class Comparison:
             peak = max(peak, _rss_mb())
             if cancel.is_set():
                 return None
-            st = stats[0]
+            if done is None:
+                return None  # cancelled before the answer ended
+            t = done.timings
             total = total + agr
-            runs.append(QuestionRun(case.n, text.strip(), st.ttft_ms, st.prompt_tokens_per_s,
-                                    st.tokens_per_s, _round(agr.kld_mean, 6),
-                                    _round(agr.same_top_pct, 2)))
+            run = QuestionRun(case.n, done.answer.strip(), t.ttft_ms, t.prompt_tokens_per_s,
+                              t.tokens_per_s, _round(agr.kld_mean, 6),
+                              _round(agr.same_top_pct, 2))
+            label = self.plan.label(case.question)
+            if label is not None:
+                verdict = judge(label, done, t.total_ms / 1000)
+                verdicts.append(verdict)
+                run.refused, run.cites_gold = verdict.refused, verdict.cites_gold
+                run.sentences_checked = verdict.sentences_checked
+                run.sentences_supported = verdict.sentences_supported
+                run.decision, run.predicted = verdict.decision, verdict.predicted
+            runs.append(run)
             state["units"] += 1
             yield CompareProgress(quant, "level", int(state["units"]), units,
                                   self._eta(state, units))
@@ -472,7 +525,22 @@ class Comparison:
             answer_same_pct=None, answer_similarity=None,
             # generation reads every weight once per token: tokens/s x bytes vs the bandwidth
             bandwidth_share_pct=round(100 * tps * size / (bandwidth * 1e9), 1) if tps else None,
-            questions=runs)
+            questions=runs, **_answer_scores(verdicts))
+
+
+def _answer_scores(verdicts: list[QuestionResult]) -> dict[str, Any]:
+    """The answer evaluator's summary of one level, as LevelResult's percentages."""
+    if not verdicts:
+        return {}
+    s = summarize(verdicts)
+
+    def pct(key: str) -> float | None:
+        return round(100 * s[key], 1) if s[key] is not None else None
+
+    return {"labelled": len(verdicts), "answered_pct": pct("answered_share"),
+            "cites_gold_pct": pct("cites_gold_share"),
+            "sentences_supported_pct": pct("sentences_supported_share"),
+            "decision_accuracy_pct": pct("decision_accuracy")}
 
 
 def _round(x: float | None, nd: int) -> float | None:

@@ -26,14 +26,18 @@ from .recommend import Budget, Recommendation
 
 COLUMNS = ["quant", "file", "file_mb", "load_s", "rss_mb", "model_rss_mb", "peak_rss_mb",
            "vram_mb", "ttft_ms", "prompt_tokens_per_s", "tokens_per_s", "bandwidth_share_pct",
-           "kld_mean", "same_top_pct", "ref_tail_mass", "answer_same_pct", "answer_similarity"]
+           "kld_mean", "same_top_pct", "ref_tail_mass", "answer_same_pct", "answer_similarity",
+           "answered_pct", "cites_gold_pct", "sentences_supported_pct", "decision_accuracy_pct"]
 HEADINGS = {"quant": "level", "file_mb": "file MiB", "load_s": "load s", "rss_mb": "RSS MiB",
             "model_rss_mb": "model RSS MiB", "peak_rss_mb": "peak RSS MiB",
             "vram_mb": "VRAM MiB", "ttft_ms": "first token ms",
             "prompt_tokens_per_s": "prompt tok/s", "tokens_per_s": "tok/s",
             "bandwidth_share_pct": "% of bandwidth limit", "kld_mean": "KLD",
             "same_top_pct": "same top %", "ref_tail_mass": "ref. tail mass",
-            "answer_same_pct": "same answer %", "answer_similarity": "answer similarity"}
+            "answer_same_pct": "same answer %", "answer_similarity": "answer similarity",
+            "answered_pct": "answered %", "cites_gold_pct": "cites gold source %",
+            "sentences_supported_pct": "sentences supported %",
+            "decision_accuracy_pct": "yes/no/maybe right %"}
 
 
 def machine() -> dict[str, Any]:
@@ -83,6 +87,7 @@ def payload(done: CompareDone, plan: ComparePlan, budget: Budget,
         "stopped": done.stopped,
         "bandwidth_gbs": done.bandwidth_gbs,
         "settings": {"levels": [str(p) for p in plan.ordered()], "questions": len(plan.questions),
+                     "labelled": len(plan.labels),
                      "k": plan.k, "mode": str(plan.mode), "max_tokens": plan.max_tokens,
                      "score_tokens": plan.score_tokens, "n_ctx": plan.n_ctx,
                      "n_threads": plan.n_threads},
@@ -145,8 +150,18 @@ def _fmt(key: str, v: Any) -> str:
     return html.escape(str(v))
 
 
+def _labelled_note(settings: dict[str, Any]) -> str:
+    if not settings.get("labelled"):
+        return ""
+    return (f" {settings['labelled']} questions are labelled: each level's answer is scored as "
+            "<code>medsearch eval-answers</code> scores it (answered, cites the gold source, "
+            "sentences their sources support, yes/no/maybe decision right).")
+
+
 def _html(done: CompareDone, data: dict[str, Any]) -> str:
-    cols = [c for c in COLUMNS if c != "file"]
+    # columns no level has a value for (VRAM without a GPU, answer scores without labels) go
+    cols = [c for c in COLUMNS
+            if c != "file" and any(getattr(r, c) is not None for r in done.levels)]
     head = "".join(f"<th>{html.escape(HEADINGS.get(c, c))}</th>" for c in cols)
     rows = "".join(
         "<tr>" + "".join(f"<td>{_fmt(c, getattr(r, c))}</td>" for c in cols) + "</tr>"
@@ -173,7 +188,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f
 KLD and same-top compare each level's next-token distribution with the reference's on the
 reference's own continuation (the <code>llama-perplexity --kl-divergence</code> method).
 Memory bandwidth measured here: {data['bandwidth_gbs']} GB/s; "% of bandwidth limit" is
-tokens/s × file bytes ÷ that bandwidth.</p>
+tokens/s × file bytes ÷ that bandwidth.{_labelled_note(s)}</p>
 {rec_html}
 {"".join(f"<p><i>{html.escape(n)}</i></p>" for n in data["notes"])}
 <table><tr>{head}</tr>{rows}</table>

@@ -101,6 +101,22 @@ def predicted_decision(answer: str) -> str | None:
     return "maybe" if HEDGE.search(answer) else None
 
 
+def judge(q: LabelledQuestion, done: AnswerDone, seconds: float) -> QuestionResult:
+    """The verdict on one answer to a labelled question."""
+    judged = [c for c in done.sentences if c.supported is not None]
+    cited = sorted({c.path for c in done.citations})
+    return QuestionResult(
+        id=q.id, question=q.question, answerable=q.answerable, refused=not done.supported,
+        reason=done.answer if not done.supported else "",
+        cites_gold=(any(matches_gold(p, q.gold) for p in cited) if q.gold else None),
+        evidence_gold=(any(matches_gold(e.path, q.gold) for e in done.evidence)
+                       if q.gold else None),
+        sentences_checked=len(judged),
+        sentences_supported=sum(1 for c in judged if c.supported),
+        decision=q.decision, predicted=predicted_decision(done.answer),
+        seconds=round(seconds, 2), answer=done.answer, cited=cited)
+
+
 def evaluate(ask: Ask, questions: Iterable[LabelledQuestion], *, log: Log | None = None,
              cancel: threading.Event | None = None) -> Iterator[QuestionResult]:
     """Ask each question; yields one result per question as it is done."""
@@ -111,18 +127,7 @@ def evaluate(ask: Ask, questions: Iterable[LabelledQuestion], *, log: Log | None
         done = next((ev for ev in ask(q.question) if isinstance(ev, AnswerDone)), None)
         if done is None:
             continue
-        judged = [c for c in done.sentences if c.supported is not None]
-        cited = sorted({c.path for c in done.citations})
-        res = QuestionResult(
-            id=q.id, question=q.question, answerable=q.answerable, refused=not done.supported,
-            reason=done.answer if not done.supported else "",
-            cites_gold=(any(matches_gold(p, q.gold) for p in cited) if q.gold else None),
-            evidence_gold=(any(matches_gold(e.path, q.gold) for e in done.evidence)
-                           if q.gold else None),
-            sentences_checked=len(judged),
-            sentences_supported=sum(1 for c in judged if c.supported),
-            decision=q.decision, predicted=predicted_decision(done.answer),
-            seconds=round(time.perf_counter() - t0, 2), answer=done.answer, cited=cited)
+        res = judge(q, done, time.perf_counter() - t0)
         if log:
             flag = "refused" if res.refused else ("gold cited" if res.cites_gold else "answered")
             log(f"[{res.id}] {flag}: {q.question[:70]}")

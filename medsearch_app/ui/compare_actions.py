@@ -27,9 +27,11 @@ from ..core.compare import (
     Comparison,
     LevelDone,
     LevelResult,
+    labelled_questions,
 )
 from ..core.engine import Engine
 from ..core.errors import BadInput
+from ..core.eval_answers import LabelledQuestion
 from ..core.gguf import read_gguf
 from ..core.models import discover, families, family_name, model_folders
 from ..core.recommend import level_fits, recommend
@@ -59,6 +61,7 @@ class CompareActions(QObject):
         self.engine, self.settings, self.jobs, self.page = engine, settings, jobs, page
         self.status, self.switch_level = status, switch_level
         self.file_questions: list[str] = []
+        self.file_labels: list[LabelledQuestion] = []  # labelled lines of the file, if any
         self.last: ReportReady | None = None
         page.run_requested.connect(self.run)
         page.cancel_requested.connect(lambda: self.jobs.cancel(JobKind.COMPARE))
@@ -93,12 +96,15 @@ class CompareActions(QObject):
     def load_questions_file(self, path: Path) -> None:
         try:
             self.file_questions = read_queries(path)
+            self.file_labels = labelled_questions(path)
         except BadInput as exc:
             self.status(str(exc))
             return
         self.page.source.setCurrentText(SOURCES[2])
+        labelled = (f", {len(self.file_labels)} labelled: their answers are scored too"
+                    if self.file_labels else "")
         self.page.progress_label.setText(f"{len(self.file_questions)} questions from "
-                                         f"{path.name}")
+                                         f"{path.name}{labelled}")
 
     def questions(self) -> list[str]:
         src = self.page.source.currentText()
@@ -117,8 +123,9 @@ class CompareActions(QObject):
             self.status("No questions to compare on")
             return
         s = self.settings
+        labels = self.file_labels if self.page.source.currentText() == SOURCES[2] else []
         plan = ComparePlan(levels, questions, k=s.top_k, mode=Mode.parse(s.retrieval_mode),
-                           n_threads=effective_threads(s))
+                           n_threads=effective_threads(s), labels=labels)
         retriever = self.engine.retriever
         budget = self.page.budget()
         runs = data_home() / "comparisons"

@@ -43,8 +43,7 @@ from .widgets.pdf_viewer import SourceViewer
 from .widgets.settings_panel import SettingsPanel
 from .workers import ModelOwner
 
-QUANT_TAB = 1
-ASK_PAGE, COMPARE_PAGE = 0, 1
+ASK_PAGE, MODELS_PAGE, COMPARE_PAGE = 0, 1, 2
 
 
 class MainWindow(QMainWindow):
@@ -62,23 +61,24 @@ class MainWindow(QMainWindow):
         self.viewer = SourceViewer()
         self.settings_panel = SettingsPanel(self.settings)
         self.gauges = Gauges()
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.viewer, "Source")
-        self.tabs.addTab(self._quant_tab(), "Quantization && gauges")
-        self.tabs.currentChanged.connect(self._tab_changed)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.library_panel)
         split.addWidget(self.ask_panel)
-        split.addWidget(self.tabs)
+        split.addWidget(self.viewer)
         split.setSizes([270, 500, 730])
         self.compare_page = ComparePage()
+        # Three pages with the whole window each: asking (library, answer, source), the models
+        # (levels, embedder, gauges) and the comparison workbench.
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.pages.addTab(split, "Ask your documents")
+        self.pages.addTab(self._models_page(), "Models && quantization")
         self.pages.addTab(self.compare_page, "Compare quant levels")
         self.pages.currentChanged.connect(self._page_changed)
         self.setCentralWidget(self.pages)
         self.model_label = QLabel("")
+        # The gauges' one-line summary stays in sight on every page.
+        self.statusBar().addPermanentWidget(self.gauges.summary)
         self.statusBar().addPermanentWidget(self.model_label)
 
         self.jobs = JobCoordinator(self)
@@ -112,16 +112,15 @@ class MainWindow(QMainWindow):
         if self.settings.load_warning:
             self._warn_settings(self.settings.load_warning)
 
-    def _quant_tab(self) -> QWidget:
-        quant = QWidget()
-        ql = QHBoxLayout(quant)
-        ql.setContentsMargins(0, 0, 0, 0)
+    def _models_page(self) -> QWidget:
+        page = QWidget()
+        ql = QHBoxLayout(page)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.settings_panel)
-        ql.addWidget(scroll, 5)
-        ql.addWidget(self.gauges, 6)
-        return quant
+        ql.addWidget(scroll, 1)
+        ql.addWidget(self.gauges, 1)
+        return page
 
     def _warn_settings(self, warning: str) -> None:
         """A settings file that could not be read was kept aside: say so, once."""
@@ -172,8 +171,10 @@ class MainWindow(QMainWindow):
         act(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         v = self.menuBar().addMenu("&View")
         act(v, "&Ask your documents", lambda: self.pages.setCurrentIndex(ASK_PAGE), "Ctrl+1")
-        act(v, "&Compare quant levels", lambda: self.pages.setCurrentIndex(COMPARE_PAGE),
+        act(v, "&Models and quantization", lambda: self.pages.setCurrentIndex(MODELS_PAGE),
             "Ctrl+2")
+        act(v, "&Compare quant levels", lambda: self.pages.setCurrentIndex(COMPARE_PAGE),
+            "Ctrl+3")
         q = self.menuBar().addMenu("&Ask")
         act(q, "&Focus question", self.ask_panel.question.setFocus, "Ctrl+L")
         act(q, "&Stop answer", self.stop)
@@ -196,12 +197,12 @@ class MainWindow(QMainWindow):
                                  f"({emb.precision.value})")
 
     def _page_changed(self, index: int) -> None:
-        if index == COMPARE_PAGE and self.ready:
+        if not self.ready:
+            return
+        if index == COMPARE_PAGE:
             self.compare.refresh_models()
-
-    def _tab_changed(self, index: int) -> None:
-        if index == QUANT_TAB and self.ready:
-            self.quant.offer_ladder()
+        elif index == MODELS_PAGE:
+            self.quant.offer_ladder()  # the first opening builds the default model's levels
 
     # ---- library ----------------------------------------------------------------------------
     def add_folder_dialog(self) -> None:

@@ -20,6 +20,7 @@ from medsearch_app.core.compare import (
     RefDist,
     agreement,
 )
+from medsearch_app.core.eval_answers import LabelledQuestion
 from medsearch_app.core.gguf import read_gguf
 from medsearch_app.core.library import Library
 from medsearch_app.core.models import default_model_path
@@ -118,8 +119,12 @@ def _run(plan: ComparePlan, retriever: Any, out: Path,
 @pytest.mark.slow
 def test_levels_compared_on_the_same_prompts(ladder: dict[str, Path], retriever: Any,
                                              tmp_path: Path) -> None:
+    # Two questions labelled with their gold note (one also with a decision): their answers are
+    # scored by the answer evaluator at every level; the third is not labelled.
+    labels = [LabelledQuestion(QUESTIONS[0], True, gold="warfarin_clinic.md", decision="yes"),
+              LabelledQuestion(QUESTIONS[2], True, gold="ckd_review.txt")]
     plan = ComparePlan([ladder["Q2_K"], ladder["Q8_0"], ladder["twin"]], QUESTIONS,
-                       k=3, max_tokens=16, score_tokens=16)
+                       k=3, max_tokens=16, score_tokens=16, labels=labels)
     events = _run(plan, retriever, tmp_path)
     done = events[-1]
     assert isinstance(done, CompareDone) and not done.stopped
@@ -142,6 +147,19 @@ def test_levels_compared_on_the_same_prompts(ladder: dict[str, Path], retriever:
     assert done.bandwidth_gbs > 0.5
     rec = recommend(done.levels, Budget(min_same_top_pct=99.0))
     assert rec.quant in ("Q8_0",) and rec.file in (ref.file, twin.file)
+    # The answers are the app's own (citations attached) and the labelled ones are scored.
+    for r in done.levels:
+        assert r.labelled == 2 and r.answered_pct is not None
+        scored = [q for q in r.questions if q.refused is not None]
+        assert len(scored) == 2 and all(q.decision in ("yes", None) for q in scored)
+        if r.answered_pct > 0:
+            assert r.cites_gold_pct is not None and 0 <= r.cites_gold_pct <= 100
+        unscored = [q for q in r.questions if q.refused is None]
+        assert len(unscored) == 1 and unscored[0].cites_gold is None
+    # The same weights give the same verdicts.
+    for key in ("answered_pct", "cites_gold_pct", "sentences_supported_pct",
+                "decision_accuracy_pct"):
+        assert getattr(twin, key) == getattr(ref, key)
 
 
 @pytest.mark.slow
@@ -181,6 +199,16 @@ def test_question_files_in_three_forms(tmp_path: Path) -> None:
     assert read_queries(tmp_path / "q.txt") == ["What is the INR?", "What is CURB-65?"]
     assert read_queries(tmp_path / "q.jsonl") == ["What is the INR?"]
     assert read_queries(tmp_path / "q.csv") == ["What is the INR, today?"]
+    # Labelled JSONL lines (a gold source or a decision) also score the answers.
+    from medsearch_app.core.compare import labelled_questions
+
+    (tmp_path / "l.jsonl").write_text(
+        '{"question": "Is A?", "relevant_doc": "12345", "decision": "no"}\n'
+        '{"question": "Is B?"}\n', encoding="utf-8")
+    assert [(q.question, q.gold, q.decision) for q in labelled_questions(
+        tmp_path / "l.jsonl")] == [("Is A?", "12345", "no")]
+    assert labelled_questions(tmp_path / "q.jsonl") == []
+    assert labelled_questions(tmp_path / "q.csv") == []
     with pytest.raises(BadInput, match="'question' column"):
         read_queries(tmp_path / "bad.csv")
 
@@ -209,6 +237,12 @@ def test_report_files(tmp_path: Path) -> None:
     assert page.count("data:image/png;base64,") == 2
     assert "<td>0.3072</td>" in page and "Recommended: Q2_K" in page
     assert data["files"] == [str(tmp_path / f"report.{x}") for x in ("csv", "json", "html")]
+    # Columns no level has a value for stay out of the page; answer scores appear with labels.
+    assert "VRAM MiB" not in page and "cites gold source %" not in page
+    levels[0].labelled, levels[0].cites_gold_pct = 10, 90.0
+    compare_report.write(done, plan, Budget(min_same_top_pct=60), rec, tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<th>cites gold source %</th>" in page and "<td>90.0</td>" in page
 
 
 @pytest.mark.slow

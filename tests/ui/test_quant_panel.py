@@ -1,4 +1,4 @@
-"""The Quantization & gauges tab with the real ladder of the default model: build, switch
+"""The Models & quantization page with the real ladder of the default model: build, switch
 Q8_0 -> Q4_K_M -> Q2_K in the panel, answers report the level; precision switch to int8; gauges."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from ui_support import UiSession
 from medsearch_app.core.gguf import read_gguf
 from medsearch_app.core.types import AnswerDone
 from medsearch_app.ui.jobs import JobKind
+from medsearch_app.ui.main_window import MODELS_PAGE
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -47,7 +48,7 @@ def test_first_opening_builds_the_ladder(ready_ui: UiSession, qtbot: Any) -> Non
     if win.quant.ladder_offered:
         pytest.skip("the panel was opened by an earlier test")
     assert _levels(win) == ["Q4_1"]  # only the shipped level
-    win.tabs.setCurrentIndex(1)  # first opening of the panel builds the default's levels
+    win.pages.setCurrentIndex(MODELS_PAGE)  # first opening builds the default's levels
     assert win.jobs.busy(JobKind.LADDER)
     assert win.settings_panel.build_progress.isVisibleTo(win.settings_panel)
     # A second request while it builds is refused with a message, not started twice.

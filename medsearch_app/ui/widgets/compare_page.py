@@ -39,7 +39,12 @@ COLUMNS = [("quant", "Level"), ("file_mb", "File\nMiB"), ("model_rss_mb", "Load 
            ("peak_rss_mb", "Peak RSS\nMiB"), ("load_s", "Load\ns"),
            ("ttft_ms", "First token\nms"), ("tokens_per_s", "Tokens/s"),
            ("bandwidth_share_pct", "% of band-\nwidth limit"), ("kld_mean", "KLD"),
-           ("same_top_pct", "Same top\n%"), ("answer_same_pct", "Same\nanswer %")]
+           ("same_top_pct", "Same top\n%"), ("answer_same_pct", "Same\nanswer %"),
+           # the answer evaluator's scores: shown only when the questions are labelled
+           ("cites_gold_pct", "Cites gold\nsource %"),
+           ("sentences_supported_pct", "Sentences\nsupported %"),
+           ("decision_accuracy_pct", "Yes/no\nright %")]
+LABELLED = {"cites_gold_pct", "sentences_supported_pct", "decision_accuracy_pct"}
 SOURCES = ["Demo questions", "Questions typed below", "Questions from a file…"]
 
 
@@ -160,6 +165,7 @@ class ComparePage(QWidget):
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self._hide_empty_columns()
         self.advice = QLabel("Run a comparison to see what each level costs.")
         self.advice.setWordWrap(True)
         self.advice.setTextFormat(Qt.TextFormat.RichText)
@@ -242,6 +248,7 @@ class ComparePage(QWidget):
         if running:
             self.results = []
             self.table.setRowCount(0)
+            self._hide_empty_columns()
             self.mem_chart.removeAllSeries()
             self.speed_chart.removeAllSeries()
             self.load_button.setEnabled(False)
@@ -267,8 +274,16 @@ class ComparePage(QWidget):
                 item = QTableWidgetItem(str(v) + (" (reference)" if r.reference else ""))
             self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
+        self._hide_empty_columns()
         self.table.resizeColumnsToContents()
         self._plot()
+
+    def _hide_empty_columns(self) -> None:
+        """The answer scores' columns only when some level has them (labelled questions)."""
+        for col, (key, _) in enumerate(COLUMNS):
+            if key in LABELLED:
+                self.table.setColumnHidden(
+                    col, all(getattr(r, key) is None for r in self.results))
 
     def _plot(self) -> None:
         for chart, key in ((self.mem_chart, "file_mb"), (self.speed_chart, "tokens_per_s")):

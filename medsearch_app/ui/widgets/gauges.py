@@ -34,6 +34,11 @@ class Gauges(QWidget):
         self.last = QLabel("—")
         self.last.setWordWrap(True)
         self.level = QLabel("—")
+        # one line for the status bar: memory now and the last answer's time, on every page
+        self.summary = QLabel("")
+        self.summary.setToolTip("Process memory and the last answer's time; the Models and "
+                                "quantization page (Ctrl+2) has the full gauges")
+        self._last_answer = ""
         mem = QGroupBox("Memory and CPU")
         f = QFormLayout(mem)
         f.addRow("Loaded level:", self.level)
@@ -101,6 +106,8 @@ class Gauges(QWidget):
         else:
             self.vram.setText(f"<i>{metrics.gpu_status()}</i>")
         self.cpu.setText(f"{s.cpu_percent:.0f}% (this process, 100% = one core)")
+        gpu = "".join(f" · VRAM {u:,.0f} MiB" for _n, u, _t in s.vram[:1]) if s.vram else ""
+        self.summary.setText(f"RAM {s.rss_mb:,.0f} MiB{gpu}{self._last_answer}")
         t = self.now()
         self._append(self.mem_series, QPointF(t, s.rss_mb))
         self._max_mem = max(self._max_mem, s.rss_mb * 1.1)
@@ -137,6 +144,7 @@ class Gauges(QWidget):
             parts.append(f"generation {t.tokens_per_s:.0f} tok/s")
         parts.append(f"total {t.total_ms / 1000:.2f} s")
         self.last.setText(f"<b>{done.quant}</b>: " + " · ".join(parts) + f" · CPU {cpu:.0f}%")
+        self._last_answer = f" · last answer {t.total_ms / 1000:.1f} s"
         self.history.insertItem(0, f"{done.quant}: {t.total_ms / 1000:.1f} s, "
                                    f"{t.tokens_per_s or 0:.0f} tok/s")
         if t.tokens_per_s:
