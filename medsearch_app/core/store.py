@@ -229,6 +229,11 @@ class Store:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT id FROM chunks ORDER BY id")]
 
+    def chunks_per_document(self) -> dict[int, int]:
+        with self._lock:
+            return {int(d): int(n) for d, n in self._db.execute(
+                "SELECT doc_id, count(*) FROM chunks GROUP BY doc_id")}
+
     def chunk_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
