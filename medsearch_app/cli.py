@@ -9,6 +9,7 @@ Exit codes: 0 success, 2 usage error, 3 bad input, 4 not enough memory or a miss
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -259,7 +260,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo = install_demo(data_home() / "demo")
     args.paths, args.quiet = [str(demo)], True
     json_out, args.json = args.json, False
-    cmd_index(args)
+    # with --json, stdout carries the answer's document alone: the index summary goes to stderr
+    with contextlib.redirect_stdout(sys.stderr if json_out else sys.stdout):
+        cmd_index(args)
     args.json = json_out
     args.question, args.k, args.mode, args.max_tokens = DEMO_QUESTIONS[0], None, None, None
     if not json_out:
