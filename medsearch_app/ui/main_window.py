@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -79,6 +80,10 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("")
         # The gauges' one-line summary stays in sight on every page.
         self.statusBar().addPermanentWidget(self.gauges.summary)
+        bar = QFrame()
+        bar.setFrameShape(QFrame.Shape.VLine)
+        bar.setFrameShadow(QFrame.Shadow.Sunken)
+        self.statusBar().addPermanentWidget(bar)
         self.statusBar().addPermanentWidget(self.model_label)
 
         self.jobs = JobCoordinator(self)

@@ -16,7 +16,7 @@ from medsearch_app.core.models import default_model_path, models_dir
 from medsearch_app.core.quantize import QuantDone, build_ladder
 from medsearch_app.ui.jobs import JobKind
 from medsearch_app.ui.main_window import COMPARE_PAGE
-from medsearch_app.ui.widgets.compare_page import SOURCES
+from medsearch_app.ui.widgets.compare_page import COLUMNS, LABELLED, SOURCES
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -64,8 +64,16 @@ def test_compare_page_runs_recommends_and_loads(ready_ui: UiSession, qtbot: Any)
     assert page.table.rowCount() == 3
     quants = {page.table.item(r, 0).text().split()[0] for r in range(3)}
     assert quants == WANTED
-    ref_row = next(r for r in range(3) if "reference" in page.table.item(r, 0).text())
+    ref_row = next(r for r in range(3) if "(ref.)" in page.table.item(r, 0).text())
     assert page.table.item(ref_row, 0).text().startswith("Q8_0")
+    # Typed questions carry no labels: the answer scores' columns stay hidden. At the smallest
+    # common laptop screen every other column is in sight, without sideways scrolling.
+    hidden = {key for col, (key, _) in enumerate(COLUMNS) if page.table.isColumnHidden(col)}
+    assert hidden == LABELLED
+    win.resize(1366, 768)
+    _wait(qtbot, lambda: win.width() <= 1366, 5)
+    qtbot.wait(100)
+    assert page.table.horizontalScrollBar().maximum() == 0
     assert len(page.mem_chart.series()) == 3 and len(page.speed_chart.series()) == 3
     files = [Path(f) for f in win.compare.last.files]
     assert {f.suffix for f in files} == {".csv", ".json", ".html"}

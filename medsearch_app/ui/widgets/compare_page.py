@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -45,6 +46,21 @@ COLUMNS = [("quant", "Level"), ("file_mb", "File\nMiB"), ("model_rss_mb", "Load 
            ("sentences_supported_pct", "Sentences\nsupported %"),
            ("decision_accuracy_pct", "Yes/no\nright %")]
 LABELLED = {"cites_gold_pct", "sentences_supported_pct", "decision_accuracy_pct"}
+TIPS = {
+    "file_mb": "Size of the GGUF file: the weights held in memory",
+    "model_rss_mb": "Process memory taken by loading this level",
+    "peak_rss_mb": "Highest process memory while this level answered",
+    "ttft_ms": "Median time to the first answer token (reading the prompt included)",
+    "tokens_per_s": "Median generation speed",
+    "bandwidth_share_pct": "Tokens/s x file size / this machine's memory bandwidth: how close "
+                           "generation runs to the physical limit",
+    "kld_mean": "Mean KL divergence of the next-token distribution from the reference's",
+    "same_top_pct": "Positions where the most likely next token is the reference's",
+    "answer_same_pct": "Answers word for word the reference's",
+    "cites_gold_pct": "Labelled questions whose answer cites the gold source",
+    "sentences_supported_pct": "Answer sentences that their cited sources support",
+    "decision_accuracy_pct": "Yes/no/maybe questions whose answer states the right decision",
+}
 SOURCES = ["Demo questions", "Questions typed below", "Questions from a file…"]
 
 
@@ -162,9 +178,18 @@ class ComparePage(QWidget):
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels([c[1] for c in COLUMNS])
+        for col, (key, _) in enumerate(COLUMNS):
+            head_item = self.table.horizontalHeaderItem(col)
+            if key in TIPS and head_item is not None:
+                head_item.setToolTip(TIPS[key])
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Every column shares the width (the level's own fits its text): all of them are in
+        # sight at 1366x768, no sideways scrolling.
+        head = self.table.horizontalHeader()
+        head.setMinimumSectionSize(44)
+        head.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self._hide_empty_columns()
         self.advice = QLabel("Run a comparison to see what each level costs.")
         self.advice.setWordWrap(True)
@@ -271,11 +296,12 @@ class ComparePage(QWidget):
                 text = "—" if v is None else (f"{v:.4f}" if key == "kld_mean" else f"{v:,.1f}")
                 item: QTableWidgetItem = _NumberItem(v, text)
             else:
-                item = QTableWidgetItem(str(v) + (" (reference)" if r.reference else ""))
+                item = QTableWidgetItem(str(v) + (" (ref.)" if r.reference else ""))
+                if r.reference:
+                    item.setToolTip("The reference: the highest precision compared")
             self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
         self._hide_empty_columns()
-        self.table.resizeColumnsToContents()
         self._plot()
 
     def _hide_empty_columns(self) -> None:
