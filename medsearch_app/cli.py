@@ -241,6 +241,32 @@ def cmd_library(args: argparse.Namespace) -> int:
     return EXIT_OK if chk.consistent else EXIT_BAD_INPUT
 
 
+def cmd_delete_data(args: argparse.Namespace) -> int:
+    """Remove the library, indexes, comparisons and settings (models kept unless --models)."""
+    from dataclasses import asdict
+
+    from .core.forget import delete_user_data
+    from .core.settings import data_home
+
+    home = data_home()
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError("delete-data removes your library for good: add --yes to confirm",
+                            EXIT_USAGE)
+        what = "everything" if args.models else "your library, indexes, comparisons and settings"
+        reply = input(f"Delete {what} in {home}? Type 'delete' to confirm: ")
+        if reply.strip().lower() != "delete":
+            print("Nothing deleted.")
+            return EXIT_OK
+    removed = delete_user_data(home, models=args.models)
+    lines = [f"removed {r.name} ({r.files} files, {r.bytes / 2**20:.1f} MiB)" for r in removed]
+    lines.append(f"{len(removed)} entries removed from {home}" + (
+        "" if args.models else "; models kept (--models removes them too)"))
+    _emit(args, {"home": str(home), "removed": [asdict(r) for r in removed],
+                 "models_kept": not args.models}, "\n".join(lines))
+    return EXIT_OK
+
+
 def cmd_selftest(args: argparse.Namespace) -> int:
     from .core.selftest import run_selftest
 
@@ -442,6 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="output folder (default: next to the source; the app's "
                     "models folder for the default model)")
     sp.add_argument("--force", action="store_true", help="rebuild levels that exist")
+
+    sp = add("delete-data", cmd_delete_data, "delete all my data: library, indexes, "
+             "comparisons, settings (close the window first)")
+    sp.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
+    sp.add_argument("--models", action="store_true", help="also delete the models folder")
 
     add("selftest", cmd_selftest, "check every part on this machine")
     add("demo", cmd_demo, "index the demo library and answer a sample question (headless)")

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.engine import Engine, SwitchReport
-from ..core.settings import Settings
+from ..core.forget import Removed, delete_user_data
+from ..core.settings import Settings, data_home
 from ..core.types import AnswerDone, Hit, IndexDone
 from .compare_actions import CompareActions
 from .export import export_answer
@@ -173,6 +174,8 @@ class MainWindow(QMainWindow):
         act(m, "Add &files…", self.add_files_dialog, "Ctrl+Shift+O")
         act(m, "&Export answer as Markdown…", lambda: self.export_dialog("md"), "Ctrl+E")
         m.addSeparator()
+        act(m, "&Delete all my data…", self.delete_data_dialog)
+        m.addSeparator()
         act(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         v = self.menuBar().addMenu("&View")
         act(v, "&Ask your documents", lambda: self.pages.setCurrentIndex(ASK_PAGE), "Ctrl+1")
@@ -291,6 +294,33 @@ class MainWindow(QMainWindow):
             self.status(f"Could not export to {path}: {exc.strerror or exc}")
             return
         self.status(f"Exported to {path}", 5000)
+
+    # ---- delete all my data -----------------------------------------------------------------
+    def delete_data_dialog(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Delete all my data",
+            "Delete your library (every passage MedSearch keeps from your documents), its "
+            "indexes, comparison reports and settings?\n\nYour own files on disk are not "
+            "touched, nor the models folder. MedSearch closes afterwards.",
+            QMessageBox.StandardButton.Cancel, self)
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not delete:
+            return
+        removed = self.delete_all_data()
+        lines = "\n".join(f"• {r.name} ({r.files} files, {r.bytes / 2**20:.1f} MiB)"
+                          for r in removed) or "• nothing was stored"
+        QMessageBox.information(None, "Your data was deleted",
+                                f"Removed from {data_home()}:\n{lines}")
+
+    def delete_all_data(self) -> list[Removed]:
+        """Stop and join every job, close the library and the model, delete the user's data,
+        then close the window (nothing is written after the deletion)."""
+        self.shutdown()
+        removed = delete_user_data(data_home())
+        self.close()
+        return removed
 
     # ---- closing ----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
