@@ -102,7 +102,7 @@ def _string(f: BinaryIO) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _value(f: BinaryIO, vtype: int, keep: bool = True) -> Any:
+def _value(f: BinaryIO, vtype: int, keep: bool = True, depth: int = 0) -> Any:
     if vtype in _SCALARS:
         return _read(f, _SCALARS[vtype])
     if vtype == 8:
@@ -111,13 +111,15 @@ def _value(f: BinaryIO, vtype: int, keep: bool = True) -> Any:
         itype, n = _read(f, "<I"), _read(f, "<Q")
         if n > 1 << 28:
             raise GgufError("implausible array length in header (corrupt)")
+        if depth >= 4 and itype == 9:
+            raise GgufError("implausibly nested arrays in header (corrupt)")
         if itype in _SCALARS and not keep:
             f.seek(struct.calcsize(_SCALARS[itype]) * n, 1)
             return None
         if itype == 8 and not keep:  # skip a vocabulary without decoding it
             _skip_strings(f, n)
             return None
-        items = [_value(f, itype, keep) for _ in range(n)]
+        items = [_value(f, itype, keep, depth + 1) for _ in range(n)]
         return items if keep else None
     raise GgufError(f"unknown metadata type {vtype} (corrupt or newer format)")
 
@@ -132,11 +134,15 @@ def _skip_strings(f: BinaryIO, n: int) -> None:
     try:
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
             unpack = _U64.unpack_from
+            end = len(m)
             for _ in range(n):
-                pos += 8 + unpack(m, pos)[0]
-            if pos > len(m):
-                raise struct.error
-    except struct.error as exc:
+                length = unpack(m, pos)[0]
+                if length > 1 << 26:
+                    raise GgufError("implausible string length in header (corrupt)")
+                pos += 8 + length
+                if pos > end:
+                    raise struct.error
+    except (struct.error, ValueError, OverflowError) as exc:
         raise GgufError("file ends inside the header (truncated)") from exc
     f.seek(pos)
 
