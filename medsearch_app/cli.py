@@ -65,6 +65,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                     extra = f" - {ev.reason}" if ev.reason else ""
                     print(f"[{ev.status}] {ev.path} ({ev.pages} pages, {ev.chunks} chunks)"
                           f"{extra}", file=sys.stderr)
+                elif isinstance(ev, Progress) and ev.stage == Stage.WAITING:
+                    print(f"[index] {ev.message}", file=sys.stderr, flush=True)
                 elif isinstance(ev, Progress) and ev.stage == Stage.RESUMING and not args.quiet:
                     print(f"[resume] {ev.chunks_done}/{ev.chunks_total} passages",
                           file=sys.stderr)

@@ -54,6 +54,7 @@ class VectorIndex:
                               allow_replace_deleted=False)
         self._hnsw.set_ef(ef)
         self.problem: str | None = None
+        self._stamp: tuple[int, int] | None = None  # meta.json as last loaded or saved
 
     # ---- persistence -----------------------------------------------------------------------
     @classmethod
@@ -72,6 +73,41 @@ class VectorIndex:
             idx.problem = str(exc)
             log.warning("vector index %s unusable: %s", folder, exc)
         return idx
+
+    def _meta_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = (self.folder / "meta.json").stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def saved_generation(self) -> int | None:
+        """The generation the folder's meta.json names now (another process may have saved a
+        newer one than this object holds), or None when there is none or it cannot be read."""
+        try:
+            meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
+            return int(meta["generation"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def refresh(self) -> bool:
+        """Load what another process saved since this index was loaded or saved. Returns True
+        when it did; unsaved changes here are never thrown away, and a saved index that cannot
+        be read leaves this one as it is."""
+        with self._lock:
+            stamp = self._meta_stamp()
+            if stamp == self._stamp or self._dirty:
+                return False  # one stat: cheap enough to call before every search
+            gen = self.saved_generation()
+            if gen is None or gen == self._gen:
+                self._stamp = stamp
+                return False
+            try:
+                self._load(self.folder / "meta.json")
+            except IndexProblem as exc:
+                log.warning("vector index %s not refreshed: %s", self.folder, exc)
+                return False
+            return True
 
     def _load(self, meta_path: Path) -> None:
         import hnswlib
@@ -97,6 +133,7 @@ class VectorIndex:
         if hnsw.element_count < len(ids):
             raise IndexProblem("index holds fewer vectors than its metadata lists")
         self._hnsw, self._ids, self._gen = hnsw, {int(i) for i in ids}, gen
+        self._stamp = self._meta_stamp()
         if hnsw.M < M:  # built by an older version with a sparser graph (see M above)
             self._relink()
 
@@ -136,6 +173,7 @@ class VectorIndex:
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(mtmp, self.folder / "meta.json")
+            self._stamp = self._meta_stamp()
             old = self.folder / f"index-{self._gen}.bin"
             self._gen = gen
             self._dirty = False

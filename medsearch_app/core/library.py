@@ -13,12 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from .embed import Embedder
+from .errors import BadInput
 from .hashing import file_sha256
 from .index import VectorIndex
 from .ingest.chunking import chunk_pages
@@ -74,6 +77,14 @@ def _extract(path: Path, pdf_timeout_s: float, cancel: threading.Event | None) -
         return _Extracted(error=str(exc))
 
 
+LOCK_WAIT_S = 600.0
+BUSY = "another MedSearch process (a window, or `medsearch index`) is writing this library"
+
+
+class LibraryBusy(BadInput):
+    """Another process kept the library's write lock for longer than we wait."""
+
+
 class Library:
     """Owner of the library database and the vector index of one embedder."""
 
@@ -83,7 +94,48 @@ class Library:
         self.store = Store(home / "library.sqlite3")
         self.index = VectorIndex.open(home / "indexes" / embedder.key, embedder.dim)
         self.pdf_timeout_s = 120.0
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writer per process ...
+        # ... and per library across processes: the window and `medsearch index` (or two
+        # windows) take turns. Held only while writing, never while idle.
+        self._process_lock = FileLock(str(home / "library.lock"), thread_local=False)
+        self.lock_wait_s = LOCK_WAIT_S
+
+    def _wait_turn(self, cancel: threading.Event | None) -> Generator[Progress, None, bool]:
+        """Take the cross-process write lock, waiting while another process writes (one WAITING
+        progress event says so). False if cancelled while waiting; LibraryBusy after
+        `lock_wait_s`."""
+        t0 = time.monotonic()
+        told = False
+        while True:
+            try:
+                self._process_lock.acquire(timeout=0.25)
+                return True
+            except Timeout:
+                if cancel is not None and cancel.is_set():
+                    return False
+                if time.monotonic() - t0 > self.lock_wait_s:
+                    raise LibraryBusy(f"{BUSY}; gave up after {self.lock_wait_s:.0f} s: try "
+                                      "again when it has finished") from None
+                if not told:
+                    told = True
+                    yield Progress(Stage.WAITING, 0, 0, f"waiting: {BUSY}")
+
+    def _locked(self, work: Iterator[Event], cancel: threading.Event | None,
+                ) -> Iterator[Event]:
+        """Run a writing generator with both locks held, on the index as last saved."""
+        with self._write_lock:
+            if not (yield from self._wait_turn(cancel)):
+                yield IndexDone(0, 0, 0, 0, [], 0, 0.0, cancelled=True)
+                return
+            try:
+                self.index.refresh()  # what another process saved meanwhile
+                yield from work
+            finally:
+                self._process_lock.release()
+
+    def refresh_index(self) -> bool:
+        """Pick up vectors another process saved (a cheap check when nothing changed)."""
+        return self.index.refresh()
 
     def close(self) -> None:
         self.index.close()
@@ -131,8 +183,7 @@ class Library:
         `cancel` is checked between files and batches, and while a PDF is being read (its reader
         process is stopped within about half a second); a file stopped mid-read is not recorded,
         so it is indexed by the next run, never marked failed."""
-        with self._write_lock:
-            yield from self._index_paths(list(paths), cancel, add_roots)
+        yield from self._locked(self._index_paths(list(paths), cancel, add_roots), cancel)
 
     def sync(self, *, cancel: threading.Event | None = None) -> Iterator[Event]:
         """Re-scan every library folder and index what changed.
@@ -146,16 +197,29 @@ class Library:
         """Remove files/folders and their documents from the library; returns how many."""
         n = 0
         with self._write_lock:
-            for p in paths:
-                p = p.expanduser().resolve()
-                self.store.remove_root(str(p))
-                for d in self.store.documents():
-                    if d.path == str(p) or d.path.startswith(str(p) + "/"):
-                        self.store.delete_document(d.path)
-                        n += 1
-            _, stale = self.pending_ids()
-            self.index.delete(stale)
-            self.index.save()
+            try:
+                self._process_lock.acquire(timeout=self.lock_wait_s)
+            except Timeout:
+                raise LibraryBusy(f"{BUSY}: try again when it has finished") from None
+            try:
+                n = self._remove(paths)
+            finally:
+                self._process_lock.release()
+        return n
+
+    def _remove(self, paths: Iterable[Path]) -> int:
+        n = 0
+        self.index.refresh()
+        for p in paths:
+            p = p.expanduser().resolve()
+            self.store.remove_root(str(p))
+            for d in self.store.documents():
+                if d.path == str(p) or d.path.startswith(str(p) + "/"):
+                    self.store.delete_document(d.path)
+                    n += 1
+        _, stale = self.pending_ids()
+        self.index.delete(stale)
+        self.index.save()
         return n
 
     def _index_paths(self, paths: list[Path], cancel: threading.Event | None,

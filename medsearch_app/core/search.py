@@ -107,6 +107,8 @@ class Retriever:
         t0 = time.perf_counter()
         mode = Mode.parse(mode) if isinstance(mode, str) else mode
         lib = self.library
+        if mode is not Mode.KEYWORD:
+            lib.refresh_index()  # vectors another process (`medsearch index`) saved meanwhile
         qvec = lib.embedder.embed_batch([question])[0]
         n_cand = max(CANDIDATES, 5 * k)
         dense = dict(lib.index.search(qvec, n_cand)) if mode is not Mode.KEYWORD else {}

@@ -26,6 +26,7 @@ class Stage(enum.StrEnum):
     READING = "reading"  # extracting a file's text
     EMBEDDING = "embedding"  # embedding passages of files read in this run
     RESUMING = "resuming"  # embedding passages left from an earlier, interrupted run
+    WAITING = "waiting"  # another process is writing this library: waiting for its turn
 
 
 class CitationMode(enum.StrEnum):

@@ -161,6 +161,9 @@ class LibraryActions(QObject):
                         f"removed, {len(ev.failed)} could not be indexed ({ev.seconds:.1f} s)")
         elif isinstance(ev, Progress) and ev.stage is Stage.RESUMING:
             self.status("Finishing passages left from an interrupted run…")
+        elif isinstance(ev, Progress) and ev.stage is Stage.WAITING:
+            self.status("Waiting: another MedSearch process is indexing this library; the "
+                        "window takes its turn when it has finished (Cancel stops waiting)")
 
     def cancel(self) -> None:
         if self.jobs.cancel(JobKind.INDEX):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.store import DocRow
-from ...core.types import DocStatus, FileIndexed, IndexDone, Progress
+from ...core.types import DocStatus, FileIndexed, IndexDone, Progress, Stage
 
 STATUS_TEXT = {DocStatus.INDEXED: "Indexed", DocStatus.PARTIAL: "Indexed (some pages failed)",
                DocStatus.FAILED: "Failed", DocStatus.PENDING: "Pending",
@@ -147,7 +147,11 @@ class LibraryPanel(QWidget):
             self.progress_label.setText("")
 
     def on_event(self, ev: object) -> None:
-        if isinstance(ev, Progress):
+        if isinstance(ev, Progress) and ev.stage is Stage.WAITING:
+            self.progress.setRange(0, 0)  # busy: nothing to count while another process writes
+            self.progress_label.setText("Another MedSearch process is indexing this library; "
+                                        "waiting for it to finish…")
+        elif isinstance(ev, Progress):
             total = max(ev.chunks_total, 1)
             if ev.chunks_total:
                 self.progress.setRange(0, total)
