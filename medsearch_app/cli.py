@@ -2,7 +2,7 @@
 
 With no arguments it opens the desktop app (the only path that imports Qt). Every command
 accepts --json and then prints exactly one JSON document on stdout; logs go to stderr.
-Exit codes: 0 success, 2 usage error, 3 bad input, 4 not enough memory or a missing model;
+Exit codes: 0 success, 2 usage error, 3 bad input, 4 not enough memory or disk, or a missing model;
 1 for an internal error (a bug: the traceback is logged to stderr).
 """
 
@@ -559,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(func: Any, args: argparse.Namespace) -> int:
-    from .core.errors import BadInput
+    from .core.errors import BadInput, StorageError
     from .core.llm import ModelLoadError, NotEnoughMemory
     from .core.models import ModelNotFound
 
@@ -568,7 +568,7 @@ def _run(func: Any, args: argparse.Namespace) -> int:
     except UserError as exc:
         print(f"medsearch: {exc}", file=sys.stderr)
         return exc.code
-    except (NotEnoughMemory, ModelNotFound) as exc:
+    except (NotEnoughMemory, ModelNotFound, StorageError) as exc:
         print(f"medsearch: {exc}", file=sys.stderr)
         return EXIT_RESOURCES
     except (ModelLoadError, BadInput) as exc:

@@ -14,3 +14,42 @@ class BadInput(ValueError):
 
     A ValueError subclass, so callers that caught the ValueError the parsers used to raise keep
     working."""
+
+
+class StorageError(OSError):
+    """The data folder cannot take the write (disk full, read-only, no permission). What was
+    written before stays consistent; the message says what to do."""
+
+
+STORAGE_ERRNOS = {28, 30, 13, 122}  # ENOSPC, EROFS, EACCES, EDQUOT
+
+
+def storage_problem(exc: BaseException, folder: object) -> StorageError | None:
+    """A readable StorageError for a failed write into `folder`, or None if `exc` is not one."""
+    import shutil
+    import sqlite3
+
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError):
+        if "disk is full" in text or "database or disk is full" in text:
+            kind = "full"
+        elif "readonly" in text or "read-only" in text or "unable to open" in text:
+            kind = "read-only"
+        else:
+            return None
+    elif isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+        kind = "full" if exc.errno in (28, 122) else "read-only"
+    else:
+        return None
+    if kind == "full":
+        try:
+            free = f" ({shutil.disk_usage(str(folder)).free / 2**20:.0f} MiB free)"
+        except OSError:
+            free = ""
+        msg = (f"the data folder {folder} is full{free}: free some space and run again; what "
+               "was indexed before is kept")
+    else:
+        msg = (f"the data folder {folder} cannot be written (read-only or no permission): "
+               "fix its permissions, or choose another with MEDSEARCH_HOME; what was indexed "
+               "before is kept")
+    return StorageError(msg)

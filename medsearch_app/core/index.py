@@ -160,10 +160,14 @@ class VectorIndex:
             gen = self._gen + 1
             path = self.folder / f"index-{gen}.bin"
             tmp = path.with_suffix(".bin.tmp")
-            self._hnsw.save_index(str(tmp))
-            with tmp.open("rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            try:
+                self._hnsw.save_index(str(tmp))
+                with tmp.open("rb") as f:
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)  # a disk that filled up keeps the last good index
+                raise
             meta = {"format": FORMAT, "generation": gen, "dim": self.dim,
                     "sha256": file_sha256(path), "count": len(self._ids),
                     "ids": sorted(self._ids)}

@@ -11,6 +11,7 @@ is embedded, so the embedder is rarely idle.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Generator, Iterable, Iterator
@@ -21,7 +22,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from .embed import Embedder
-from .errors import BadInput
+from .errors import BadInput, storage_problem
 from .hashing import file_sha256
 from .index import VectorIndex
 from .ingest.chunking import chunk_pages
@@ -130,6 +131,11 @@ class Library:
             try:
                 self.index.refresh()  # what another process saved meanwhile
                 yield from work
+            except (OSError, sqlite3.Error) as exc:
+                problem = storage_problem(exc, self.home)
+                if problem is None:
+                    raise
+                raise problem from exc
             finally:
                 self._process_lock.release()
 
