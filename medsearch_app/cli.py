@@ -54,7 +54,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     try:
         lib = eng.library
         if lib.index_problem():
-            print(f"[index] rebuilding the vector index: {lib.index_problem()}", file=sys.stderr)
+            print(f"[index] repairing: {lib.index_problem()}", file=sys.stderr)
         done: IndexDone | None = None
         try:
             for ev in lib.index_paths([Path(p) for p in args.paths]):

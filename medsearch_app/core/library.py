@@ -11,6 +11,7 @@ is embedded, so the embedder is rarely idle.
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -28,7 +29,7 @@ from .index import VectorIndex
 from .ingest.chunking import chunk_pages
 from .ingest.notes import NOTE_SUFFIXES, NoteError, read_note
 from .ingest.pdf import extract_pdf
-from .store import Store
+from .store import open_store
 from .types import Chunk, DocStatus, Failure, FileIndexed, IndexDone, PageText, Progress, Stage
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,11 @@ class Library:
     def __init__(self, home: Path, embedder: Embedder) -> None:
         self.home = home
         self.embedder = embedder
-        self.store = Store(home / "library.sqlite3")
+        self.store, self.repaired = open_store(home / "library.sqlite3")
+        if self.repaired:
+            # The vectors were labelled by the lost database's passage ids: start them afresh.
+            for folder in (home / "indexes").glob("*"):
+                shutil.rmtree(folder, ignore_errors=True)
         self.index = VectorIndex.open(home / "indexes" / embedder.key, embedder.dim)
         self.pdf_timeout_s = 120.0
         self._write_lock = threading.Lock()  # one writer per process ...
@@ -149,8 +154,9 @@ class Library:
 
     # ---- keeping the vector index equal to the database -------------------------------------
     def index_problem(self) -> str | None:
-        """Why the saved index was unusable (it is then rebuilt from the database), or None."""
-        return self.index.problem
+        """Why the saved database or index was unusable (the library is then rebuilt), or
+        None."""
+        return self.repaired or self.index.problem
 
     def pending_ids(self) -> tuple[list[int], list[int]]:
         """(chunk ids without a vector, vector ids without a chunk)."""

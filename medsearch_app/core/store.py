@@ -114,6 +114,41 @@ class ChunkRow:
     text: str
 
 
+def _salvage_roots(path: Path) -> list[str]:
+    """The library folders listed in a damaged database, where that part can still be read."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return [str(r[0]) for r in db.execute("SELECT path FROM roots")]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return []
+
+
+def open_store(path: Path) -> tuple[Store, str | None]:
+    """Open the library database. A damaged one is kept aside (renamed with its journal files),
+    a new one is started with the library folders that could still be read from it, and the
+    second value says what happened (None when the database was fine)."""
+    try:
+        return Store(path), None
+    except sqlite3.DatabaseError as exc:
+        reason = str(exc)
+    roots = _salvage_roots(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = path.with_name(path.name + suffix)
+        if src.exists():
+            src.replace(aside.with_name(aside.name + suffix))
+    store = Store(path)
+    for r in roots:
+        store.add_root(r)
+    return store, (f"the library database was damaged ({reason}); it was kept aside as "
+                   f"{aside.name} and the library is being rebuilt from its {len(roots)} "
+                   "folder(s)")
+
+
 class Store:
     """Owner of the library database connection. Call close() when done."""
 
