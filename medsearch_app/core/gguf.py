@@ -180,6 +180,7 @@ def _read_cached(path: Path, _size: int, _mtime_ns: int) -> GgufInfo:
                 if keep:
                     info.metadata[key] = val
             total = 0
+            last = 0
             for _ in range(n_tensors):
                 _string(f)
                 nd = _read(f, "<I")
@@ -189,9 +190,17 @@ def _read_cached(path: Path, _size: int, _mtime_ns: int) -> GgufInfo:
                 for _ in range(nd):
                     count *= _read(f, "<Q")
                 _read(f, "<I")
-                _read(f, "<Q")
+                last = max(last, _read(f, "<Q"))
                 total += count
             info.n_params = total
+            # Tensor data starts at the next alignment boundary; the last tensor must begin
+            # inside the file (an interrupted copy or download fails here, before any load).
+            align = int(info.metadata.get("general.alignment", 32) or 32)
+            start = -(-f.tell() // align) * align
+            size = path.stat().st_size
+            if n_tensors and start + last >= size:
+                raise GgufError(f"truncated: the file ({size / 2**20:.1f} MiB) ends before its "
+                                "tensor data (an incomplete copy or download?)")
             return info
     except OSError as exc:
         raise GgufError(f"cannot be read ({exc.strerror})") from exc

@@ -44,6 +44,17 @@ def test_truncated_copy_raises(model: Path, tmp_path: Path) -> None:
         read_gguf(cut)
 
 
+def test_a_copy_cut_inside_its_tensor_data_is_refused_before_loading(model: Path,
+                                                                     tmp_path: Path) -> None:
+    """The header is whole but the weights are not (an interrupted copy): refused by the header
+    reader, so llama.cpp is never asked to load it."""
+    cut = tmp_path / "half.gguf"
+    with model.open("rb") as f:
+        cut.write_bytes(f.read(model.stat().st_size // 2))
+    with pytest.raises(GgufError, match=r"truncated: the file \(.* MiB\) ends before"):
+        read_gguf(cut)
+
+
 def test_random_bytes_raise(tmp_path: Path) -> None:
     junk = tmp_path / "junk.gguf"
     junk.write_bytes(os.urandom(4096))
