@@ -132,6 +132,8 @@ def open_store(path: Path) -> tuple[Store, str | None]:
     second value says what happened (None when the database was fine)."""
     try:
         return Store(path), None
+    except sqlite3.OperationalError:
+        raise  # cannot open (a missing folder, permissions, locked): not a damaged file
     except sqlite3.DatabaseError as exc:
         reason = str(exc)
     roots = _salvage_roots(path)
