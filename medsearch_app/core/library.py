@@ -37,7 +37,27 @@ log = logging.getLogger(__name__)
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED = PDF_SUFFIXES | NOTE_SUFFIXES
 EMBED_BATCH = 64
-SAVE_EVERY_S = 60.0
+# The vector index is saved while a long run embeds, so a crash or a kill loses at most the
+# last stretch of work: every SAVE_EVERY_S seconds, or less often when saving itself is slow
+# (a large index), so that saving never takes more than 1/SAVE_COST_SHARE of the run.
+SAVE_EVERY_S = 10.0
+SAVE_COST_SHARE = 6
+
+
+class _Saver:
+    """When to save the index during a run (see SAVE_EVERY_S)."""
+
+    def __init__(self, index: VectorIndex) -> None:
+        self.index = index
+        self.last = time.monotonic()
+        self.cost = 0.0
+
+    def maybe_save(self) -> None:
+        now = time.monotonic()
+        if now - self.last > max(SAVE_EVERY_S, SAVE_COST_SHARE * self.cost):
+            self.index.save()
+            done = time.monotonic()
+            self.cost, self.last = done - now, done
 
 Event = Progress | FileIndexed | IndexDone
 
@@ -170,7 +190,7 @@ class Library:
         if stale:
             self.index.delete(stale)
         total = len(missing)
-        last_save = time.monotonic()
+        saver = _Saver(self.index)
         for i in range(0, total, EMBED_BATCH):
             if cancel is not None and cancel.is_set():
                 break
@@ -181,9 +201,7 @@ class Library:
             self.index.add(ids, vecs)
             yield Progress(Stage.EMBEDDING, min(i + len(ids), total), total,
                            "embedding passages", min(i + len(ids), total), total)
-            if time.monotonic() - last_save > SAVE_EVERY_S:
-                self.index.save()
-                last_save = time.monotonic()
+            saver.maybe_save()
         self.index.save()
         self.index.problem = None
 
@@ -275,7 +293,7 @@ class Library:
             ahead: dict[int, Future[_Extracted]] = {}
             pending: list[tuple[int, Chunk]] = []
             embedded = 0
-            last_save = time.monotonic()
+            saver = _Saver(self.index)
             for n, (f, sha, existed) in enumerate(todo):
                 if cancel is not None and cancel.is_set():
                     cancelled = True
@@ -321,9 +339,7 @@ class Library:
                                    embedded, chunks_total)
                     if cancel is not None and cancel.is_set():
                         break
-                if time.monotonic() - last_save > SAVE_EVERY_S:
-                    self.index.save()
-                    last_save = time.monotonic()
+                saver.maybe_save()
             for fut in ahead.values():
                 fut.cancel()
         if cancelled or pending:
