@@ -44,14 +44,15 @@ PLANS = ["agreed to the plan", "asked about side effects", "will return in four 
 
 
 def write_notes(folder: Path, n: int, seed: int = 0) -> list[Path]:
-    """n different clinic notes of 3-8 short paragraphs (deterministic for a seed)."""
+    """n different clinic notes of 10-30 short paragraphs, a few passages each (deterministic
+    for a seed)."""
     rnd = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for i in range(n):
         topic, drug = rnd.choice(TOPICS), rnd.choice(DRUGS)
         paras = [f"Clinic note {i}: review of {topic} for patient {1000 + i}."]
-        for _ in range(rnd.randint(3, 8)):
+        for _ in range(rnd.randint(10, 30)):
             paras.append(
                 f"Seen on day {rnd.randint(1, 28)} of month {rnd.randint(1, 12)}. {drug.title()} "
                 f"{rnd.choice([5, 10, 20, 40, 100, 250, 500])} mg was "
