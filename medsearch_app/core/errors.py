@@ -38,6 +38,9 @@ def storage_problem(exc: BaseException, folder: object) -> StorageError | None:
         else:
             return None
     elif isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+        named = exc.filename
+        if named and not str(named).startswith(str(folder)):
+            return None  # about a file elsewhere (a document folder it cannot read)
         kind = "full" if exc.errno in (28, 122) else "read-only"
     else:
         return None
