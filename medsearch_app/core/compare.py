@@ -2,7 +2,9 @@
 
 Retrieval is held fixed: each question's passages are retrieved once, rendered into one prompt
 and tokenized once (saved in OUT/cases.json); every level gets exactly those tokens, so the
-differences come from quantization alone. The highest-precision level is the reference.
+differences come from quantization alone. The highest-precision level is the reference. (The
+app-style answer below retrieves again, from the same unchanged library and settings, so it gets
+the same passages; its prompt is the app's own.)
 
 Quality is measured as llama.cpp's `llama-perplexity --kl-divergence` does, through
 LlmRuntime.next_token_logits: the reference's greedy continuation of each prompt
