@@ -37,6 +37,7 @@ class JobKind(StrEnum):
     ANSWER = "answer"  # answer one question
     COMPARE = "compare"  # a comparison run over several levels
     MODELS = "models"  # list the model files of the models folders (reads GGUF headers)
+    CHECK = "check"  # check the library: database against vector index (reads both)
 
 
 LABELS = {
@@ -45,6 +46,7 @@ LABELS = {
     JobKind.SWAP: "switching the embedder", JobKind.LEVEL: "loading a model level",
     JobKind.LADDER: "building quant levels", JobKind.ANSWER: "an answer",
     JobKind.COMPARE: "a comparison run", JobKind.MODELS: "listing the model files",
+    JobKind.CHECK: "checking the library",
 }
 
 
@@ -76,6 +78,11 @@ def _table() -> dict[tuple[JobKind, JobKind], Policy]:
         t[(u, K.SWAP)] = Q
         t[(K.SWAP, u)] = Q
     t[(K.PRECISION, K.PRECISION)] = R
+    # A check reads what the writers leave behind: neither runs while the other does.
+    for w in (K.INDEX, K.REMOVE, K.PRECISION, K.SWAP):
+        t[(K.CHECK, w)] = Q
+        t[(w, K.CHECK)] = Q
+    t[(K.CHECK, K.CHECK)] = R
     # The language model: one level load at a time; answers wait for a load and a load waits
     # for the answer it has cancelled. A comparison run has the model to itself.
     t[(K.LEVEL, K.LEVEL)] = R

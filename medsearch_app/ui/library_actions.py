@@ -17,6 +17,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from ..core.engine import Engine
 from ..core.gguf import read_gguf
+from ..core.library_check import LibraryCheck, check_library
 from ..core.quantize import base_name
 from ..core.settings import Settings, data_home
 from ..core.types import IndexDone, Progress, Stage
@@ -59,6 +60,7 @@ class LibraryActions(QObject):
     """Opens the library and keeps it indexed; `ready_changed(Ready)` when it is open."""
 
     ready_changed = Signal(object)
+    checked = Signal(object)  # a LibraryCheck
 
     def __init__(self, engine: Engine, settings: Settings, jobs: JobCoordinator,
                  panel: LibraryPanel, status: Status, *, install_demo: bool = True,
@@ -69,6 +71,7 @@ class LibraryActions(QObject):
         self.install_demo = install_demo
         self.ready = False
         self.last_index: IndexDone | None = None
+        self.last_check: LibraryCheck | None = None
         self._busy = False
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(self._folder_changed)
@@ -182,6 +185,27 @@ class LibraryActions(QObject):
                                                         "library"),
                          on_failed=lambda m: self.status(f"Could not remove: {m}"),
                          on_finished=self.refresh)
+
+    def check(self) -> None:
+        """`medsearch library` in the window: the database against the index, off the GUI
+        thread; the result goes to `checked`."""
+        eng = self.engine
+
+        def job(_cancel: threading.Event) -> Iterator[Any]:
+            yield check_library(eng.home, eng.embedder.key)
+
+        self.status("Checking the library…")
+        self.jobs.submit(JobKind.CHECK, job, on_event=self._on_checked,
+                         on_failed=lambda m: self.status(f"Could not check the library: {m}"))
+
+    def _on_checked(self, chk: LibraryCheck) -> None:
+        self.last_check = chk
+        if chk.consistent:
+            self.status(f"Library checked: {len(chk.documents)} documents, {chk.chunks} "
+                        f"passages, {chk.pending} still to embed; database and index agree")
+        else:
+            self.status("Library check found problems: " + "; ".join(chk.problems))
+        self.checked.emit(chk)
 
     def idle(self) -> bool:
         """Open, and no indexing or removal running or queued."""

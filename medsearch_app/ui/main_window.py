@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
                                       self.library_panel, self.status,
                                       install_demo=install_demo, parent=self)
         self.library.ready_changed.connect(self._on_ready)
+        self.library.checked.connect(self._show_check)
         self.quant = QuantActions(self.engine, self.settings, self.jobs, self.settings_panel,
                                   self.gauges, self.status, parent=self)
         self.quant.model_changed.connect(self._on_model_changed)
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
         act(m, "&Add folder…", self.add_folder_dialog, "Ctrl+O")
         act(m, "Add &files…", self.add_files_dialog, "Ctrl+Shift+O")
         act(m, "&Export answer as Markdown…", lambda: self.export_dialog("md"), "Ctrl+E")
+        act(m, "&Check library", self.library.check, "Ctrl+Shift+K")
         m.addSeparator()
         act(m, "&Delete all my data…", self.delete_data_dialog)
         m.addSeparator()
@@ -294,6 +296,21 @@ class MainWindow(QMainWindow):
             self.status(f"Could not export to {path}: {exc.strerror or exc}")
             return
         self.status(f"Exported to {path}", 5000)
+
+    def _show_check(self, chk: Any) -> None:
+        """The library check's verdict, in a dialog that does not block the window."""
+        lines = [f"{len(chk.documents)} documents, {chk.chunks} passages; {chk.pending} "
+                 "passages still to embed."]
+        lines.append("The database and the search index agree." if chk.consistent else
+                     "Problems found:\n• " + "\n• ".join(chk.problems) +
+                     "\n\nIndexing the folder again (it resumes) re-embeds missing passages and "
+                     "drops stale vectors.")
+        box = QMessageBox(QMessageBox.Icon.Information if chk.consistent
+                          else QMessageBox.Icon.Warning, "Library check", "\n".join(lines),
+                          QMessageBox.StandardButton.Ok, self)
+        box.setModal(False)
+        box.show()
+        self.check_box = box
 
     # ---- delete all my data -----------------------------------------------------------------
     def delete_data_dialog(self) -> None:

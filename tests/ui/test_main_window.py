@@ -174,6 +174,17 @@ def test_remove_runs_off_the_gui_thread_and_drops_the_documents(ready_ui: UiSess
     lib = win.engine.library
     assert lib.pending_ids() == ([], [])  # their vectors went with them
 
+    # File > Check library: the same check as `medsearch library`, run as a job, with a
+    # dialog that does not block the window.
+    win.library.check()
+    qtbot.waitUntil(lambda: win.library.last_check is not None, timeout=_ms(60))
+    chk = win.library.last_check
+    assert chk.consistent and chk.pending == 0
+    assert len(chk.documents) == len(lib.store.documents()) and chk.chunks == len(lib.index)
+    assert win.check_box.isVisible() and "agree" in win.check_box.text()
+    assert "database and index agree" in win.statusBar().currentMessage()
+    win.check_box.close()
+
 
 # ---- 3. a streamed, cited answer -----------------------------------------------------------------
 
