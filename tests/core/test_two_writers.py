@@ -62,10 +62,20 @@ def test_the_command_line_waits_for_the_window_and_the_window_sees_its_work(
         cli = subprocess.Popen([sys.executable, "-m", "medsearch_app", "index", str(NOTES),
                                 "--json"], env=env, cwd=str(REPO), text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(15)  # long enough for the command to start and find the lock taken
+        err_lines: list[str] = []
+        reader = threading.Thread(target=lambda: err_lines.extend(cli.stderr or []),
+                                  daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 300  # the command starts (imports, model) and waits
+        while not any("[index] waiting" in ln for ln in err_lines):
+            assert cli.poll() is None and time.monotonic() < deadline, "".join(err_lines)
+            time.sleep(0.2)
+        time.sleep(1)
         assert cli.poll() is None  # still waiting its turn
         window._process_lock.release()
-        _out, err = cli.communicate(timeout=600)
+        cli.wait(timeout=600)
+        reader.join(timeout=10)
+        err = "".join(err_lines)
         assert cli.returncode == 0, err
         assert "[index] waiting: another MedSearch process" in err
 
