@@ -135,12 +135,21 @@ def main() -> int:
     def search_while_indexing() -> None:
         asked = 0
         i = 0
+        next_report = 20_000
         while not done.is_set():
             time.sleep(0.5)
             i += 1
             n = lib.store.chunk_count()
             if n < 1000:
                 continue
+            if n >= next_report:  # progress, so that a partial run still says something
+                next_report += 20_000
+                recent = during[-40:]
+                print(f"  {n} passages after {time.perf_counter() - t0:.0f} s, RSS "
+                      f"{proc.memory_info().rss / 2**20:.0f} MiB (peak {peak[0]:.0f}), search "
+                      f"p50 of the last {len(recent)}: "
+                      f"{statistics.median(recent) if recent else float('nan'):.1f} ms",
+                      flush=True)
             q = f"What dose of {DRUGS[i % len(DRUGS)]} was started?"
             t = time.perf_counter()
             retriever.search(q, k=5, mode=Mode.HYBRID)
@@ -154,11 +163,11 @@ def main() -> int:
                                f"{'answered' if ev.supported else 'refused'}: "
                                f"{ev.answer[:90]!r}")
 
+    t0 = time.perf_counter()
     threads = [threading.Thread(target=sample, daemon=True),
                threading.Thread(target=search_while_indexing, daemon=True)]
     for t in threads:
         t.start()
-    t0 = time.perf_counter()
     last: Any = None
     for ev in lib.index_paths([notes]):
         if isinstance(ev, IndexDone):

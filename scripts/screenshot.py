@@ -42,6 +42,8 @@ def main(out_dir: Path) -> int:
     win.show()
     shots = [out_dir / "main_window.png", out_dir / "settings_gauges.png",
              out_dir / "answer_checked.png", out_dir / "compare_page.png"]
+    for old in shots:  # each shot is taken afresh (a missed moment must not keep an old one)
+        old.unlink(missing_ok=True)
     st = {"phase": "index", "tokens": 0}
 
     def poll() -> None:

@@ -326,7 +326,7 @@ class ComparePage(QWidget):
             xs = [p[0] for p in pts]
             pad = max(1.0, (max(xs) - min(xs)) * 0.15)
             ax_x.setRange(min(xs) - pad, max(xs) + pad)
-            ax_y.setRange(max(0.0, min(p[1] for p in pts) - 10), 102.0)
+            ax_y.setRange(max(0.0, min(p[1] for p in pts) - 10), 106.0)  # room for labels
             chart.addAxis(ax_x, Qt.AlignmentFlag.AlignBottom)
             chart.addAxis(ax_y, Qt.AlignmentFlag.AlignLeft)
             for x, y, quant in pts:
