@@ -30,6 +30,7 @@ FORMAT = 1
 EF_CONSTRUCTION = 400
 M = 32
 DEFAULT_EF = 128
+ADD_SLICE = 8  # vectors inserted per hold of the index lock (see VectorIndex.add)
 
 
 class IndexProblem(Exception):
@@ -205,18 +206,25 @@ class VectorIndex:
         return len(self._ids)
 
     def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
-        """Add vectors labelled by chunk id, growing the index as needed."""
+        """Add vectors labelled by chunk id, growing the index as needed.
+
+        Inserted ADD_SLICE at a time, the lock let go in between: in a large index one insert
+        takes milliseconds, and a search from another thread (a question asked while the library
+        indexes) waits for one slice, not for the whole batch."""
         if len(ids) == 0:
             return
-        with self._lock:
-            need = self._hnsw.element_count + len(ids)
-            cap = self._hnsw.get_max_elements()
-            if need > cap:
-                self._hnsw.resize_index(max(need, cap * 2))
-            self._hnsw.add_items(np.asarray(vectors, dtype=np.float32),
-                                 np.asarray(ids, dtype=np.int64), num_threads=1)
-            self._ids.update(int(i) for i in ids)
-            self._dirty = True
+        vecs = np.asarray(vectors, dtype=np.float32)
+        labels = np.asarray(ids, dtype=np.int64)
+        for a in range(0, len(labels), ADD_SLICE):
+            with self._lock:
+                part = labels[a:a + ADD_SLICE]
+                need = self._hnsw.element_count + len(part)
+                cap = self._hnsw.get_max_elements()
+                if need > cap:
+                    self._hnsw.resize_index(max(need, cap * 2))
+                self._hnsw.add_items(vecs[a:a + ADD_SLICE], part, num_threads=1)
+                self._ids.update(int(i) for i in part)
+                self._dirty = True
 
     def delete(self, ids: Sequence[int]) -> None:
         """Mark vectors deleted (hnswlib raises on an already-deleted label: skip those)."""
