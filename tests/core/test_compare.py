@@ -17,11 +17,10 @@ from medsearch_app.core.compare import (
     Comparison,
     LevelDone,
     LevelResult,
-    RefDist,
-    agreement,
 )
 from medsearch_app.core.eval_answers import LabelledQuestion
 from medsearch_app.core.gguf import read_gguf
+from medsearch_app.core.kld import RefDist, agreement
 from medsearch_app.core.library import Library
 from medsearch_app.core.models import default_model_path
 from medsearch_app.core.quantize import QuantDone, build_ladder
