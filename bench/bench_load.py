@@ -5,7 +5,7 @@ Run:  .venv/bin/python bench/bench_load.py [--docs 10000] [--words 3300] [--work
 
 What is real and what is not: the documents (generated clinic notes, ~20 passages each), their
 reading, chunking, the SQLite store with its full-text index, the hnswlib index (M=32,
-ef_construction=400, saved atomically every minute), hybrid search and, for the questions asked
+ef_construction=400, saved atomically every 10 s), hybrid search and, for the questions asked
 during indexing, the default language model, are the app's own code (Library.index_paths,
 Retriever, rag.answer). Only the embedding is replaced: each passage gets a 384-dimension unit
 vector drawn from a generator seeded by a hash of its text (PRECOMPUTED, so that 200k passages
@@ -162,6 +162,7 @@ def main() -> int:
                 answers.append(f"at {n} passages, {ev.timings.total_ms / 1000:.1f} s: "
                                f"{'answered' if ev.supported else 'refused'}: "
                                f"{ev.answer[:90]!r}")
+                print(f"  asked while indexing {answers[-1]}", flush=True)
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=sample, daemon=True),

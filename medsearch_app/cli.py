@@ -196,15 +196,15 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_quantize(args: argparse.Namespace) -> int:
     from .core.models import default_model_path, models_dir
-    from .core.quantize import QuantDone, QuantProgress, build_ladder
+    from .core.quantize import QuantDone, QuantProgress, build_ladder, ladder_folder
 
     if args.source == "default":
-        src, out = default_model_path(), Path(args.out) if args.out else models_dir()
+        src = default_model_path()
     else:
         src = Path(args.source).expanduser()
         if not src.is_file():
             raise UserError(f"model file not found: {src}")
-        out = Path(args.out) if args.out else src.parent
+    out = Path(args.out) if args.out else ladder_folder(src, models_dir())
     done: QuantDone | None = None
     for ev in build_ladder(src, args.levels.split(","), out, force=args.force):
         if isinstance(ev, QuantProgress) and not args.json:

@@ -9,11 +9,13 @@ the file (corrupt files can crash hnswlib) and reports what it found so the call
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,7 @@ FORMAT = 1
 EF_CONSTRUCTION = 400
 M = 32
 DEFAULT_EF = 128
-ADD_SLICE = 8  # vectors inserted per hold of the index lock (see VectorIndex.add)
+ADD_SLICE = 1  # vectors inserted per hold of the index lock (see VectorIndex.add)
 
 
 class IndexProblem(Exception):
@@ -47,6 +49,8 @@ class VectorIndex:
         self.dim = dim
         self.ef = ef
         self._lock = threading.RLock()
+        self._readers_waiting = 0  # searches queued for the lock (see _reading)
+        self._count_lock = threading.Lock()  # guards _readers_waiting
         self._ids: set[int] = set()
         self._gen = 0
         self._dirty = False
@@ -95,10 +99,10 @@ class VectorIndex:
         """Load what another process saved since this index was loaded or saved. Returns True
         when it did; unsaved changes here are never thrown away, and a saved index that cannot
         be read leaves this one as it is."""
-        with self._lock:
-            stamp = self._meta_stamp()
-            if stamp == self._stamp or self._dirty:
-                return False  # one stat: cheap enough to call before every search
+        stamp = self._meta_stamp()
+        if stamp == self._stamp or self._dirty:
+            return False  # one stat, no lock: cheap enough to call before every search
+        with self._reading():
             gen = self.saved_generation()
             if gen is None or gen == self._gen:
                 self._stamp = stamp
@@ -198,9 +202,33 @@ class VectorIndex:
             return set(self._ids)
 
     def present(self, ids: Sequence[int]) -> list[int]:
-        """The given ids that have a vector, in order (no copy of the id set)."""
-        with self._lock:
-            return [i for i in ids if i in self._ids]
+        """The given ids that have a vector, in order (no copy of the id set, no lock: each
+        membership test is atomic, and an id being added is simply not there yet)."""
+        return [i for i in ids if i in self._ids]
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """The lock, for a search. Python's locks are not fair: a writer that lets go and takes
+        the lock again at once would starve a waiting search for a whole batch, so a search
+        says it is waiting and add() steps aside between slices (_let_readers_in)."""
+        with self._count_lock:
+            self._readers_waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._count_lock:
+                self._readers_waiting -= 1
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _let_readers_in(self) -> None:
+        """Before the writer takes the lock again: give waiting searches their turn (bounded,
+        so that a writer never stalls for more than a few milliseconds)."""
+        deadline = time.monotonic() + 0.05
+        while self._readers_waiting and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -216,6 +244,7 @@ class VectorIndex:
         vecs = np.asarray(vectors, dtype=np.float32)
         labels = np.asarray(ids, dtype=np.int64)
         for a in range(0, len(labels), ADD_SLICE):
+            self._let_readers_in()
             with self._lock:
                 part = labels[a:a + ADD_SLICE]
                 need = self._hnsw.element_count + len(part)
@@ -237,14 +266,14 @@ class VectorIndex:
 
     def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """Stored (unit-length) vectors of the given ids, shape (len(ids), dim)."""
-        with self._lock:
+        with self._reading():
             if not ids:
                 return np.zeros((0, self.dim), dtype=np.float32)
             return np.asarray(self._hnsw.get_items(list(ids)), dtype=np.float32)
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Nearest chunks by cosine similarity: (chunk_id, similarity), best first."""
-        with self._lock:
+        with self._reading():
             n = len(self._ids)
             if n == 0:
                 return []

@@ -132,6 +132,33 @@ def provenance(level_file: Path) -> dict[str, str] | None:
         return None
 
 
+def _installed_roots() -> list[Path]:
+    """Folders that belong to the installation (Python's prefixes, site-packages, the frozen
+    app's bundle): a ladder is never written there."""
+    import site
+    import sys
+    import sysconfig
+
+    roots = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"],
+             sysconfig.get_paths()["platlib"], *site.getsitepackages()}
+    if getattr(sys, "frozen", False):
+        roots.add(str(Path(sys.executable).parent))
+        roots.add(getattr(sys, "_MEIPASS", ""))
+    return [Path(r).resolve() for r in roots if r]
+
+
+def ladder_folder(source: Path, models_dir: Path) -> Path:
+    """Where the levels of `source` are built: beside it when that folder is the user's own and
+    writable, else the app's models folder (a model inside an installed package, or a read-only
+    model pack IT installed, is never written to)."""
+    folder = source.resolve().parent
+    if any(folder.is_relative_to(r) for r in _installed_roots()):
+        return models_dir
+    if not os.access(folder, os.W_OK):
+        return models_dir
+    return folder
+
+
 def build_ladder(source: Path, levels: list[str], out_dir: Path, *,
                  cancel: threading.Event | None = None,
                  force: bool = False) -> Iterator[QuantProgress | QuantDone]:

@@ -113,17 +113,18 @@ class Retriever:
         n_cand = max(CANDIDATES, 5 * k)
         dense = dict(lib.index.search(qvec, n_cand)) if mode is not Mode.KEYWORD else {}
         kw = dict(lib.store.keyword_search(question, n_cand)) if mode is not Mode.DENSE else {}
+        # Similarity of every candidate, dense or keyword (keyword-only ones read back from the
+        # index): for the hybrid score and for the support judgement.
+        sims = dict(dense)
+        sims.update(self._similarities(qvec, [c for c in kw if c not in dense]))
         if mode is Mode.DENSE:
             scores = dense
         elif mode is Mode.KEYWORD:
             scores = kw
         else:
-            scores = self._fuse(qvec, dense, kw)
+            scores = self._fuse(sims, kw)
         top = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
         rows = lib.store.chunks([cid for cid, _ in top])
-        # Best similarity over every candidate, dense or keyword (for the support judgement).
-        sims = dict(dense)
-        sims.update(self._similarities(qvec, [c for c in kw if c not in dense]))
         best = max(sims.values(), default=0.0)
         hits = [
             Hit(rank=r + 1, chunk_id=cid, path=rows[cid].path, page=rows[cid].page,
@@ -144,11 +145,10 @@ class Retriever:
         sims = vecs @ qvec
         return {i: float(s) for i, s in zip(ids, sims, strict=True)}
 
-    def _fuse(self, qvec: np.ndarray, dense: dict[int, float],
-              kw: dict[int, float]) -> dict[int, float]:
-        cands = list(dict.fromkeys([*dense, *kw]))
-        sims = dict(dense)
-        sims.update(self._similarities(qvec, [c for c in cands if c not in dense]))
+    def _fuse(self, sims: dict[int, float], kw: dict[int, float]) -> dict[int, float]:
+        """Hybrid scores of every candidate; `sims` holds the dense similarity of each (dense
+        hits and keyword hits alike), `kw` the BM25 score of the keyword hits."""
+        cands = list(dict.fromkeys([*sims, *kw]))
         top_kw = max(kw.values(), default=0.0)
         a = self.dense_weight
         return {

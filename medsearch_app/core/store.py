@@ -1,16 +1,20 @@
 """The library's metadata in SQLite (WAL): folders, documents, chunks, failures, keyword index.
 
-One Store owns one connection; a lock makes it safe to share between the indexing thread and the
-answering thread. The FTS5 table mirrors `chunks` through triggers (BM25 keyword search).
+One Store owns two connections: the writer's, behind a lock shared by the indexing thread and
+everything that changes the library, and a read-only one for searches (chunk texts, keyword
+search, term counts), so that a question asked while the library indexes never queues behind a
+write (WAL lets a reader see the last commit while a writer works). The FTS5 table mirrors
+`chunks` through triggers (BM25 keyword search).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +85,29 @@ def query_terms(question: str) -> list[str]:
         if len(w) > 1 and w not in STOPWORDS:
             seen.setdefault(w, None)
     return list(seen)
+
+
+# Below this many passages ranking every match is cheap: no term is left out.
+SMALL_LIBRARY = 5000
+
+
+def _informative(db: sqlite3.Connection, terms: list[str]) -> list[str]:
+    """The terms that can move a BM25 ranking.
+
+    A term in at least half of all passages weighs nothing: FTS5 clamps its IDF to 1e-6. Yet
+    keeping it in the query makes SQLite score and sort every passage that has it (60 ms at
+    25,000 passages, growing with the library). Such terms are left out; the ranking of what
+    remains is the same. Counting stops at half the library, so the check stays cheap.
+    """
+    if len(terms) == 0:
+        return terms
+    n = int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+    if n < SMALL_LIBRARY:
+        return terms
+    half = n // 2
+    return [t for t in terms if int(db.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+        (f'"{t}"', half)).fetchone()[0]) < half]
 
 
 @dataclass(frozen=True)
@@ -163,10 +190,21 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         self._db.commit()
+        self._rlock = threading.Lock()
+        self._reader = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._reader.execute("PRAGMA query_only=ON")
 
     def close(self) -> None:
+        with self._rlock:
+            self._reader.close()
         with self._lock:
             self._db.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """The read-only connection, for searches (see the module docstring)."""
+        with self._rlock:
+            yield self._reader
 
     # ---- roots -----------------------------------------------------------------------------
     def add_root(self, path: str) -> None:
@@ -277,11 +315,11 @@ class Store:
 
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
         out: dict[int, ChunkRow] = {}
-        with self._lock:
+        with self._read() as db:
             for i in range(0, len(ids), 500):
                 part = list(ids[i : i + 500])
                 q = ",".join("?" * len(part))
-                for r in self._db.execute(
+                for r in db.execute(
                     'SELECT c.id, c.doc_id, d.path, c.page, c.page_label, c.start, c."end", '
                     f"c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({q})",
                     part,
@@ -295,9 +333,12 @@ class Store:
         terms = query_terms(question)
         if not terms:
             return []
-        match = " OR ".join(f'"{t}"' for t in terms)
-        with self._lock:
-            rows = self._db.execute(
+        with self._read() as db:
+            terms = _informative(db, terms)
+            if not terms:
+                return []
+            match = " OR ".join(f'"{t}"' for t in terms)
+            rows = db.execute(
                 "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
                 "ORDER BY bm25(chunks_fts) LIMIT ?",
                 (match, k),
@@ -306,14 +347,14 @@ class Store:
 
     def vocabulary(self) -> list[str]:
         """Every (porter-stemmed) word of the keyword index, sorted."""
-        with self._lock:
-            return [r[0] for r in self._db.execute("SELECT term FROM chunks_vocab ORDER BY term")]
+        with self._read() as db:
+            return [r[0] for r in db.execute("SELECT term FROM chunks_vocab ORDER BY term")]
 
     def texts_matching(self, fts_query: str, limit: int = 2000) -> list[str]:
         """Texts of (at most `limit`) chunks matching an FTS5 query, for pattern checks that
         must not read the whole library."""
-        with self._lock:
-            return [r[0] for r in self._db.execute(
+        with self._read() as db:
+            return [r[0] for r in db.execute(
                 "SELECT c.text FROM chunks c WHERE c.id IN (SELECT rowid FROM chunks_fts "
                 "WHERE chunks_fts MATCH ? LIMIT ?)", (fts_query, limit))]
 
@@ -325,7 +366,7 @@ class Store:
         "oligometastases"/"oligometastatic"); a drug the library never names still counts 0.
         """
         out: dict[str, int] = {}
-        with self._lock:
+        with self._read() as db:
             for t in terms:
                 parts = [p for p in re.split(r"[^a-z0-9]+", t.lower()) if p]
                 if not parts:
@@ -335,7 +376,7 @@ class Store:
                 q = " AND ".join(
                     f'("{p}" OR "{p[: max(5, -(-len(p) * 3 // 5))]}"*)' if len(p) > 5
                     else f'"{p}"' for p in parts)
-                r = self._db.execute(
+                r = db.execute(
                     "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (q,)
                 ).fetchone()
                 out[t] = int(r[0])

@@ -21,7 +21,14 @@ from ..core.embed import load_embedder
 from ..core.engine import Engine, SwitchReport
 from ..core.library import Library
 from ..core.models import default_model_path, discover, model_folders, models_dir
-from ..core.quantize import LADDER, QuantDone, QuantProgress, base_name, build_ladder
+from ..core.quantize import (
+    LADDER,
+    QuantDone,
+    QuantProgress,
+    base_name,
+    build_ladder,
+    ladder_folder,
+)
 from ..core.settings import Settings, data_home, effective_threads
 from ..core.types import Progress
 from .jobs import JobCoordinator, JobKind, Where
@@ -101,10 +108,7 @@ class QuantActions(QObject):
         if src is None:
             self.status("No model is configured to build levels from")
             return
-        try:
-            out = models_dir() if src == default_model_path().resolve() else src.parent
-        except Exception:  # noqa: BLE001 - default model missing: build next to the source
-            out = src.parent
+        out = ladder_folder(src, models_dir())
         sp = self.panel
         job = self.jobs.submit(
             JobKind.LADDER, lambda cancel: build_ladder(src, LADDER, out, cancel=cancel),

@@ -125,3 +125,34 @@ def test_level_too_large_for_memory_is_refused(ladder: dict[str, Path], home: Pa
         assert eng.llm.quant == "Q2_K"  # the loaded level keeps answering
     finally:
         eng.close()
+
+
+def test_levels_of_an_installed_model_go_to_the_models_folder(tmp_path: Path) -> None:
+    """The shipped model lives in an installed package: its ladder is never written there, while
+    a model in the user's own writable folder gets its levels beside it."""
+    from medsearch_app.core.quantize import ladder_folder
+
+    models = tmp_path / "models"
+    assert ladder_folder(default_model_path(), models) == models
+    own = tmp_path / "mine" / "x.gguf"
+    own.parent.mkdir()
+    own.write_bytes(b"GGUF")
+    assert ladder_folder(own, models) == own.parent.resolve()
+
+
+def test_cli_quantize_default_writes_nothing_into_the_package(tmp_path: Path) -> None:
+    """`medsearch quantize` on the default model: the levels land in the data folder's models
+    folder and the package folder holds only what it shipped with."""
+    import os
+    import subprocess
+    import sys
+
+    pkg = default_model_path().parent
+    before = sorted(p.name for p in pkg.iterdir())
+    env = {**os.environ, "MEDSEARCH_HOME": str(tmp_path / "home")}
+    r = subprocess.run([sys.executable, "-m", "medsearch_app", "quantize", "--levels", "Q8_0"],
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in pkg.iterdir()) == before
+    built = sorted(p.name for p in (tmp_path / "home" / "models").glob("*.gguf"))
+    assert any(".Q8_0." in n for n in built), built

@@ -45,3 +45,40 @@ def test_keyword_search_ranks_the_matching_chunk_first(tmp_path: Path) -> None:
 def test_query_terms_drop_stopwords_and_split_double_hyphens() -> None:
     assert query_terms("Is the Lloyd-Davies position with Trendelenburg--a disaster?") == [
         "lloyd-davies", "position", "trendelenburg", "disaster"]
+
+
+def test_terms_in_half_the_library_are_left_out_of_the_ranking(tmp_path: Path) -> None:
+    """In a large library a word in every other passage weighs nothing in BM25 (FTS5 clamps its
+    IDF) but made SQLite score every passage: it is left out, and the ranking of the passages
+    the informative words find is the same as without it."""
+    import random
+
+    from medsearch_app.core import store as store_mod
+
+    rnd = random.Random(1)
+    filler = ["review", "clinic", "weight", "sleep", "mood", "diet", "knee", "hip", "iron"]
+    texts = []
+    for i in range(store_mod.SMALL_LIBRARY + 500):
+        words = [rnd.choice(filler) for _ in range(12)] + ["dose"]  # "dose" in every passage
+        if i % 97 == 0:
+            words += ["apixaban"] * (1 + i % 3)
+        texts.append(" ".join(words))
+    st = _store(tmp_path, texts)
+    try:
+        with_common = st.keyword_search("apixaban dose", 20)
+        alone = st.keyword_search("apixaban", 20)
+        assert [c for c, _ in with_common] == [c for c, _ in alone]
+        assert with_common[0][1] > 0
+        rows = st.chunks([c for c, _ in with_common])
+        assert all("apixaban" in rows[c].text for c, _ in with_common)
+        assert st.keyword_search("dose", 20) == []  # nothing left that can rank
+    finally:
+        st.close()
+
+
+def test_small_libraries_keep_every_term(tmp_path: Path) -> None:
+    st = _store(tmp_path, ["dose of apixaban", "dose of warfarin", "dose of heparin"])
+    try:
+        assert len(st.keyword_search("dose", 5)) == 3
+    finally:
+        st.close()
