@@ -272,7 +272,14 @@ def cmd_delete_data(args: argparse.Namespace) -> int:
 def cmd_selftest(args: argparse.Namespace) -> int:
     from .core.selftest import run_selftest
 
-    results = run_selftest()
+    def window() -> str:
+        try:
+            from .ui.selftest_window import check_window
+        except ImportError as exc:
+            raise RuntimeError(f"the desktop app cannot start: {exc}") from exc
+        return check_window()
+
+    results = run_selftest([] if args.no_window else [("window", window)])
     ok = all(r["ok"] for r in results)
     text = "\n".join(f"[{'ok' if r['ok'] else 'FAIL'}] {r['name']}: {r['detail']}"
                      for r in results)
@@ -476,7 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
     sp.add_argument("--models", action="store_true", help="also delete the models folder")
 
-    add("selftest", cmd_selftest, "check every part on this machine")
+    sp = add("selftest", cmd_selftest, "check every part on this machine (exit 1 if one fails)")
+    sp.add_argument("--no-window", action="store_true",
+                    help="skip opening the main window (machines without Qt's libraries)")
     add("demo", cmd_demo, "index the demo library and answer a sample question (headless)")
 
     sp = add("eval-retrieval", cmd_eval, "retrieval quality on a question set, per mode")

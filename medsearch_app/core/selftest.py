@@ -24,8 +24,9 @@ def _run(name: str, fn: Callable[[], str], out: list[Check]) -> None:
                 "ms": round((time.perf_counter() - t0) * 1000, 1)})
 
 
-def run_selftest() -> list[Check]:
-    """Run all checks in a throwaway folder; never touches the user's library."""
+def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> list[Check]:
+    """Run all checks in a throwaway folder; never touches the user's library. `extra` checks
+    (the window, from the UI layer) run last, reported the same way."""
     from . import metrics
     from .embed import Precision, load_embedder
     from .index import VectorIndex
@@ -115,5 +116,7 @@ def run_selftest() -> list[Check]:
         _run("vector index round trip", index_roundtrip, results)
         _run("PDF extraction", pdf_parse, results)
         _run("GGUF generation", generation, results)
-        _run("memory reading", memory, results)
+        _run("memory and GPU gauges", memory, results)
+    for name, fn in extra or []:
+        _run(name, fn, results)
     return results
