@@ -12,6 +12,7 @@ import time
 def check_window() -> str:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
@@ -43,4 +44,4 @@ def check_window() -> str:
                 os.environ.pop("MEDSEARCH_HOME", None)
             else:
                 os.environ["MEDSEARCH_HOME"] = before
-    return f"main window {size} opened and closed ({app.platformName()})"
+    return f"main window {size} opened and closed ({QGuiApplication.platformName()})"
