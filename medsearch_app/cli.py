@@ -426,7 +426,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         from .ui.app import run_app
     except ImportError as exc:
         raise UserError(f"the desktop app cannot start: {exc}", EXIT_RESOURCES) from exc
-    return int(run_app(sys.argv[:1]))
+    return int(run_app(sys.argv[:1], quit_after=getattr(args, "quit_after", None)))
 
 
 # ---- parser ------------------------------------------------------------------------------------
@@ -483,6 +483,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
     sp.add_argument("--models", action="store_true", help="also delete the models folder")
 
+    sp = add("gui", cmd_gui, "open the window (what `medsearch` alone does)")
+    sp.add_argument("--quit-after", type=float, metavar="SECONDS",
+                    help="close the window after this long and print the start-up time "
+                    "(install checks)")
     sp = add("selftest", cmd_selftest, "check every part on this machine (exit 1 if one fails)")
     sp.add_argument("--no-window", action="store_true",
                     help="skip opening the main window (machines without Qt's libraries)")

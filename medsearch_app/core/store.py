@@ -91,23 +91,45 @@ def query_terms(question: str) -> list[str]:
 SMALL_LIBRARY = 5000
 
 
-def _informative(db: sqlite3.Connection, terms: list[str]) -> list[str]:
-    """The terms that can move a BM25 ranking.
+class _TermFrequencies:
+    """Which query terms are in at least half of all passages, remembered between searches.
 
-    A term in at least half of all passages weighs nothing: FTS5 clamps its IDF to 1e-6. Yet
-    keeping it in the query makes SQLite score and sort every passage that has it (60 ms at
-    25,000 passages, growing with the library). Such terms are left out; the ranking of what
-    remains is the same. Counting stops at half the library, so the check stays cheap.
+    Such a term weighs nothing in BM25 (FTS5 clamps its IDF to 1e-6), yet keeping it in the
+    query makes SQLite score and sort every passage that has it (60 ms at 25,000 passages,
+    growing with the library). Counting a term's passages costs time in proportion to them too
+    (5 ms per common term at 70,000), so the answer is remembered while the library stays within
+    a quarter of the size it had when the term was counted; a term near the threshold has an
+    IDF near zero either way. The passage count itself is re-read at most once a second.
     """
-    if len(terms) == 0:
-        return terms
-    n = int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
-    if n < SMALL_LIBRARY:
-        return terms
-    half = n // 2
-    return [t for t in terms if int(db.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
-        (f'"{t}"', half)).fetchone()[0]) < half]
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[int, bool]] = {}
+        self._n: tuple[float, int] = (0.0, 0)
+
+    def informative(self, db: sqlite3.Connection, terms: list[str]) -> list[str]:
+        if not terms:
+            return terms
+        now = time.monotonic()
+        if now - self._n[0] > 1.0:
+            self._n = (now, int(db.execute("SELECT count(*) FROM chunks").fetchone()[0]))
+        n = self._n[1]
+        if n < SMALL_LIBRARY:
+            return terms
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        half = n // 2
+        keep = []
+        for t in terms:
+            hit = self._seen.get(t)
+            if hit is None or not 0.8 * hit[0] <= n <= 1.25 * hit[0]:
+                common = int(db.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? "
+                    "LIMIT ?)", (f'"{t}"', half)).fetchone()[0]) >= half
+                hit = (n, common)
+                self._seen[t] = hit
+            if not hit[1]:
+                keep.append(t)
+        return keep
 
 
 @dataclass(frozen=True)
@@ -193,6 +215,7 @@ class Store:
         self._rlock = threading.Lock()
         self._reader = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._reader.execute("PRAGMA query_only=ON")
+        self._frequencies = _TermFrequencies()  # used under _rlock
 
     def close(self) -> None:
         with self._rlock:
@@ -334,7 +357,7 @@ class Store:
         if not terms:
             return []
         with self._read() as db:
-            terms = _informative(db, terms)
+            terms = self._frequencies.informative(db, terms)
             if not terms:
                 return []
             match = " OR ".join(f'"{t}"' for t in terms)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# CI's proof of the offline installer (called by .ci/run after packaging/build.sh):
+# install the built .run into a temporary prefix with no network, run the installed selftest
+# (--json, every check by name), open the installed app's window offscreen on its demo library
+# and close it, uninstall, and check that nothing is left. Any failure fails CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run=${1:-$(ls dist/medsearch-*-linux-x86_64.run | head -1)}
+work=$(mktemp -d)
+prefix=$work/opt/medsearch bin=$work/bin menu=$work/applications home=$work/home
+mkdir -p "$home"
+if unshare -n true 2>/dev/null; then
+  isolate=(unshare -n); how="a network namespace with no interfaces (unshare -n)"
+elif unshare -rn true 2>/dev/null; then
+  isolate=(unshare -rn); how="a user and network namespace with no interfaces (unshare -rn)"
+else
+  isolate=(); how="NO namespace (unshare is not allowed here): the suite's socket-blocking test (tests/ui/test_no_network.py) stands in"
+fi
+echo "install check of $(basename "$run") ($(du -m "$run" | cut -f1) MB) in $how"
+export MEDSEARCH_HOME=$home QT_QPA_PLATFORM=offscreen
+t=$(date +%s)
+"${isolate[@]}" sh "$run" --prefix "$prefix" --bin-dir "$bin" --menu-dir "$menu"
+echo "installed (with its self-test) in $(( $(date +%s) - t )) s: $(du -sm "$prefix" | cut -f1) MB"
+test -L "$bin/medsearch" && grep -q "^Exec=$prefix/medsearch$" "$menu/medsearch.desktop"
+
+"${isolate[@]}" "$prefix/medsearch" selftest --json > "$work/selftest.json"
+.venv/bin/python - "$work/selftest.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+names = {c["name"] for c in doc["checks"]}
+need = {"embedder fp32", "embedder int8", "vector index round trip", "PDF extraction",
+        "GGUF generation", "memory and GPU gauges", "window"}
+assert doc["ok"] and need <= names, doc
+print("installed selftest --json:", ", ".join(f"{c['name']} {c['ms'] / 1000:.1f} s"
+                                              for c in doc["checks"]))
+PY
+"${isolate[@]}" timeout 300 "$prefix/medsearch" gui --quit-after 20
+test -f "$home/library.sqlite3"  # the window opened its library (the demo) in the data folder
+
+"${isolate[@]}" sh "$run" --uninstall --prefix "$prefix"
+left=$(find "$work/opt" "$bin" "$menu" -mindepth 1 2>/dev/null || true)
+if [ -n "$left" ]; then echo "left behind after uninstall: $left" >&2; exit 1; fi
+test -f "$home/library.sqlite3"  # the user's library is kept
+rm -rf "$work"
+echo "install check passed: install, selftest, window, uninstall, nothing left"
