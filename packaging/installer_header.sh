@@ -105,6 +105,11 @@ install_app() {
   } > "$staging/MedSearch/.medsearch-install"
   if [ -e "$prefix" ]; then
     [ -f "$prefix/.medsearch-install" ] || { rm -rf "$staging"; die "$prefix exists and is not a MedSearch install: choose another --prefix"; }
+    # An upgrade keeps the model packs IT put in the models folder.
+    if [ -d "$prefix/models" ]; then
+      rm -rf "$staging/MedSearch/models"
+      mv "$prefix/models" "$staging/MedSearch/models"
+    fi
     mv "$prefix" "$prefix.old"
   fi
   mv "$staging/MedSearch" "$prefix"

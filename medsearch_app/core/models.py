@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from .settings import Settings, data_home
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Folders of model packs IT provides for every user, separated like PATH (see pack_folders).
+MODELS_PATH_ENV = "MEDSEARCH_MODELS_PATH"
 
 
 class ModelNotFound(Exception):
@@ -42,13 +46,26 @@ def models_dir() -> Path:
     return d
 
 
+def pack_folders() -> list[Path]:
+    """Model packs IT installs for every user: the `models` folder of the installed app (beside
+    the frozen executable; packaging/README.md) and the folders named in MEDSEARCH_MODELS_PATH."""
+    out = []
+    if getattr(sys, "frozen", False):
+        out.append(Path(sys.executable).resolve().parent / "models")
+    out += [Path(p).expanduser() for p in os.environ.get(MODELS_PATH_ENV, "").split(os.pathsep)
+            if p.strip()]
+    return [p for p in out if p.is_dir()]
+
+
 def model_folders(settings: Settings) -> list[Path]:
-    """Every folder searched for GGUF files, the app's own first."""
+    """Every folder searched for GGUF files: the app's own first, then the shipped default's,
+    IT's model packs, and the folders the user added in the settings."""
     out = [models_dir()]
     try:
         out.append(default_model_path().parent)
     except ModelNotFound:
         pass
+    out += pack_folders()
     out += [Path(p).expanduser() for p in settings.models_folders]
     return list(dict.fromkeys(out))
 

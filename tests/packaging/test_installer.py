@@ -151,9 +151,12 @@ def test_upgrade_replaces_the_app_and_refuses_a_foreign_folder(run_file: Path,
     box = Box(tmp_path)
     assert box.install(run_file, "--no-selftest").returncode == 0
     (box.prefix / "stale-file").write_text("from the old version")
+    (box.prefix / "models").mkdir()
+    (box.prefix / "models" / "clinic-8b.Q4_K_M.gguf").write_text("IT's model pack")
     r = box.install(run_file, "--no-selftest")
     assert r.returncode == 0, r.stderr
     assert not (box.prefix / "stale-file").exists()
+    assert (box.prefix / "models" / "clinic-8b.Q4_K_M.gguf").read_text() == "IT's model pack"
     assert sorted(p.name for p in box.prefix.parent.iterdir()) == ["medsearch"]
 
     foreign = tmp_path / "elsewhere"
