@@ -29,7 +29,7 @@ import json, sys
 doc = json.load(open(sys.argv[1]))
 names = {c["name"] for c in doc["checks"]}
 need = {"embedder fp32", "embedder int8", "vector index round trip", "PDF extraction",
-        "GGUF generation", "memory and GPU gauges", "window"}
+        "GGUF generation", "memory and GPU gauges", "comparison report chart", "window"}
 assert doc["ok"] and need <= names, doc
 print("installed selftest --json:", ", ".join(f"{c['name']} {c['ms'] / 1000:.1f} s"
                                               for c in doc["checks"]))

@@ -110,6 +110,22 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
             return (f"RSS {s.rss_mb:.0f} MB, system {s.sys_used_mb:.0f}/{s.sys_total_mb:.0f} MB, "
                     f"{metrics.gpu_status()}")
 
+        def report_chart() -> str:
+            from .compare import LevelResult
+            from .compare_report import _chart
+
+            levels = [LevelResult(quant=q, file=f"m.{q}.gguf", path="", file_mb=mb,
+                                  reference=q == "F16", load_s=0.1, rss_mb=mb, model_rss_mb=mb,
+                                  peak_rss_mb=mb, vram_mb=None, ttft_ms=None,
+                                  prompt_tokens_per_s=None, tokens_per_s=None, kld_mean=None,
+                                  same_top_pct=top, ref_tail_mass=None, answer_same_pct=None,
+                                  answer_similarity=None, bandwidth_share_pct=None)
+                      for q, mb, top in (("F16", 270.0, 100.0), ("Q4_K_M", 100.0, 92.0))]
+            img = _chart(levels, "file_mb", "file (MB)")
+            if len(img) < 1000:
+                raise RuntimeError("the chart came out empty")
+            return f"comparison chart drawn ({len(img) // 1024} KiB)"
+
         _run("embedder fp32", embedder, results)
         if "emb" in state:
             _run("embedder int8", embedder_int8, results)
@@ -117,6 +133,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
         _run("PDF extraction", pdf_parse, results)
         _run("GGUF generation", generation, results)
         _run("memory and GPU gauges", memory, results)
+        _run("comparison report chart", report_chart, results)
     for name, fn in extra or []:
         _run(name, fn, results)
     return results

@@ -15,7 +15,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 CHECKS = {"embedder fp32", "embedder int8", "vector index round trip", "PDF extraction",
-          "GGUF generation", "memory and GPU gauges", "window"}
+          "GGUF generation", "memory and GPU gauges", "comparison report chart", "window"}
 
 
 def _selftest(home: Path, *extra: str, env: dict[str, str] | None = None
