@@ -150,8 +150,8 @@ def test_cli_quantize_default_writes_nothing_into_the_package(tmp_path: Path) ->
     pkg = default_model_path().parent
     before = sorted(p.name for p in pkg.iterdir())
     env = {**os.environ, "MEDSEARCH_HOME": str(tmp_path / "home")}
-    r = subprocess.run([sys.executable, "-m", "medsearch_app", "quantize", "default", "--levels", "Q8_0"],
-                       env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run([sys.executable, "-m", "medsearch_app", "quantize", "default",
+                        "--levels", "Q8_0"], env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in pkg.iterdir()) == before
     built = sorted(p.name for p in (tmp_path / "home" / "models").glob("*.gguf"))
