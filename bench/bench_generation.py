@@ -13,9 +13,10 @@ model's own chat template. Then, alternating, --repeats times each:
   raw   llama_cpp.Llama(model_path=..., same n_ctx/n_threads/seed).create_completion(prompt,
         stream=True, temperature=0, same max_tokens and the app's top_p/repeat_penalty), timed
         the same way: TTFT = first streamed token - call, tokens/s = (tokens - 1) / (end - first).
-        llm.reset() is called before each raw completion, as the app does: otherwise
-        llama-cpp-python would reuse the KV cache of the identical prompt from the previous
-        repeat (a case the app never meets, each question's prompt differs).
+        llm.reset() is called before each raw completion, and LlmRuntime.clear_cache() before
+        each app one: otherwise llama-cpp-python would reuse the KV cache of the identical
+        prompt from the previous repeat (the app keeps only the prefix that questions share;
+        bench_ttft.py measures that).
 
 Both generate greedily (temperature 0), so they should produce the same text; the table says so.
 Reported: median tokens/s and TTFT per side and the app/raw ratio. Target: tokens/s ratio >=
@@ -66,6 +67,7 @@ def run_app(rt: Any, prompt: str, max_tokens: int) -> dict[str, Any]:
     from medsearch_app.core.llm import GenStats
 
     stats: list[GenStats] = []
+    rt.clear_cache()  # the same prompt every repeat: read it whole each time, as the raw side
     t0 = time.perf_counter()
     text = "".join(rt.stream(prompt, max_tokens=max_tokens, temperature=0.0, stats_out=stats))
     wall = time.perf_counter() - t0

@@ -306,21 +306,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .core.evaluate import parse_weights, run_eval, run_precisions
+    from .core.evaluate import parse_weights, precision_table, run_eval, run_precisions
 
     if not args.pubmedqa and not args.pdfs:
         raise UserError("give --pubmedqa DIR and/or --pdfs DIR", EXIT_USAGE)
     if args.precisions:
-        if not args.pubmedqa:
-            raise UserError("--precisions compares on --pubmedqa DIR", EXIT_USAGE)
         from .core.embed import Precision
 
         precisions = [Precision.parse(p).value for p in args.precisions.split(",") if p]
-        report = run_precisions(pubmedqa=Path(args.pubmedqa), precisions=precisions,
-                                modes=args.modes.split(","), limit=args.limit,
-                                work=Path(args.work) if args.work else None,
+        report = run_precisions(pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
+                                precisions=precisions, modes=args.modes.split(","),
+                                limit=args.limit, work=Path(args.work) if args.work else None,
+                                pdfs=Path(args.pdfs) if args.pdfs else None,
+                                page_questions=[Path(p) for p in args.page_questions],
                                 log=lambda m: print(m, file=sys.stderr))
-        _emit(args, report, json.dumps(report, indent=2))
+        _emit(args, report, json.dumps(report, indent=2) + "\n\n" + precision_table(report))
         return EXIT_OK
     report = run_eval(pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
                       pdfs=Path(args.pdfs) if args.pdfs else None,
@@ -498,7 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--modes", default="dense,keyword,hybrid")
     sp.add_argument("--precision", default="fp32")
     sp.add_argument("--precisions", default="", metavar="fp32,int8",
-                    help="compare embedder precisions side by side on --pubmedqa (the first "
+                    help="compare embedder precisions side by side on --pubmedqa and/or --pdfs "
+                    "(the first "
                     "is the reference for overlap@10)")
     sp.add_argument("--limit", type=int, default=0, help="use only the first N questions")
     sp.add_argument("--weights", default="", metavar="A,B,...",

@@ -25,6 +25,10 @@ def _never_the_real_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     """Even a test that forgets `home` never writes to the user's real data folder."""
     old = os.environ.get("MEDSEARCH_HOME")
     os.environ["MEDSEARCH_HOME"] = str(tmp_path_factory.mktemp("default-home"))
+    # The ONNX embedder is exported once for the whole run (and its subprocesses), not once per
+    # test home; tests/core/test_embed_onnx.py exports into a data folder of its own.
+    os.environ.setdefault("MEDSEARCH_EMBEDDER_CACHE",
+                          str(tmp_path_factory.mktemp("embedder-cache")))
     yield
     if old is None:
         os.environ.pop("MEDSEARCH_HOME", None)

@@ -1,8 +1,10 @@
 """Sentence embedders at selectable precisions; one abstract method, embed_batch().
 
 Precisions: fp32 (reference) and int8 (dynamic int8 quantization of every nn.Linear, torch's
-`quantize_dynamic`). Each (embedder, precision) pair gets its own vector index, so vectors of
-different precisions never mix.
+`quantize_dynamic`) run the sentence-transformers model on torch; onnx-fp32 and onnx-int8 run
+the same model exported to ONNX on ONNX Runtime (embed_onnx.py: exported once, cached in the
+data folder, no torch at run time). Each (embedder, precision) pair gets its own vector index, so
+vectors of different precisions never mix.
 
 torch's thread count is process-wide (one intra-op pool), so it is never set by building an
 embedder: configure_torch_threads() is the one, explicit place, called where a session decides
@@ -15,8 +17,9 @@ import abc
 import enum
 import hashlib
 import logging
+import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,12 @@ class Precision(enum.StrEnum):
 
     FP32 = "fp32"
     INT8 = "int8"
+    ONNX_FP32 = "onnx-fp32"
+    ONNX_INT8 = "onnx-int8"
+
+    @property
+    def onnx(self) -> bool:
+        return self in (Precision.ONNX_FP32, Precision.ONNX_INT8)
 
     @classmethod
     def parse(cls, value: str) -> Precision:
@@ -167,12 +176,25 @@ def embedder_key(path: str | Path | None, precision: str | Precision) -> str:
 
 
 def load_embedder(path: str | Path | None, precision: str | Precision,
-                  *, threads: int | None = None) -> Embedder:
+                  *, threads: int | None = None, cache_root: Path | None = None,
+                  status: Callable[[str], None] | None = None) -> Embedder:
     """Load the configured embedder (empty path: the shipped default).
 
-    `threads`, when given, is applied with configure_torch_threads() first: a process-wide
-    setting (pass settings.effective_threads(settings), as every caller in the app does)."""
+    `threads`, when given: for torch precisions it is applied with configure_torch_threads()
+    first, a process-wide setting (pass settings.effective_threads(settings), as every caller
+    in the app does); for ONNX precisions it is the session's own thread count.
+    ONNX precisions are exported on first use into `cache_root` (default: $MEDSEARCH_EMBEDDER_CACHE
+    or else the data folder's `embedders/`); `status` hears a line when that happens."""
     prec = precision if isinstance(precision, Precision) else Precision.parse(precision)
+    model_path = Path(path) if path else default_embedder_path()
+    if prec.onnx:
+        from . import embed_onnx
+        from .settings import data_home
+
+        root = cache_root or Path(os.environ.get("MEDSEARCH_EMBEDDER_CACHE")
+                                  or data_home() / "embedders")
+        folder = embed_onnx.prepare(model_path, root, status)
+        return embed_onnx.OnnxEmbedder(model_path, folder, prec, threads=threads or 0)
     if threads:
         configure_torch_threads(threads)
-    return SentenceTransformerEmbedder(Path(path) if path else None, precision=prec)
+    return SentenceTransformerEmbedder(model_path, precision=prec)

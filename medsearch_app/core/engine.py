@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import metrics
-from .embed import Embedder, Precision, configure_torch_threads, load_embedder
+from .embed import Embedder, Precision, load_embedder
 from .library import Library
 from .llm import LlmRuntime
 from .models import resolve_model
@@ -61,10 +61,11 @@ class Engine:
     def embedder(self) -> Embedder:
         with self._parts_lock:
             if self._embedder is None:
-                # torch's thread count is process-wide: set here, where the session decides it.
-                configure_torch_threads(effective_threads(self.settings))
+                # torch's thread count is process-wide: load_embedder sets it for the torch
+                # precisions (an ONNX session takes its own); decided here, for the session.
                 self._embedder = load_embedder(self.settings.embedder_path or None,
-                                               self.precision)
+                                               self.precision,
+                                               threads=effective_threads(self.settings))
             return self._embedder
 
     @property

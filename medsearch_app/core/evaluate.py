@@ -190,25 +190,54 @@ def overlap_at(a: list[list[str]], b: list[list[str]], k: int = 10) -> float:
                      for x, y in pairs) / len(pairs), 4)
 
 
-def run_precisions(*, pubmedqa: Path, precisions: list[str], modes: list[str], limit: int = 0,
-                   log: Log = print, work: Path | None = None) -> dict[str, Any]:
-    """The embedder precisions side by side on PubMedQA: each precision's retrieval figures
-    (eval_pubmedqa), its indexing throughput and index size, and the overlap of its top 10 with
-    the first precision's (the reference, normally fp32) per mode."""
+def run_precisions(*, pubmedqa: Path | None, precisions: list[str], modes: list[str],
+                   limit: int = 0, log: Log = print, work: Path | None = None,
+                   pdfs: Path | None = None,
+                   page_questions: Sequence[Path] = ()) -> dict[str, Any]:
+    """The embedder precisions side by side on PubMedQA (and the PDF pages when `pdfs` is
+    given): each precision's retrieval figures (eval_pubmedqa, eval_pdfs), its indexing
+    throughput and index size, and the overlap of its top 10 with the first precision's (the
+    reference, normally fp32) per mode."""
     out: dict[str, Any] = {"reference": precisions[0], "precisions": {}}
     ranks: dict[str, dict[str, list[list[str]]]] = {}
     for p in precisions:
         ranks[p] = {}
-        rep = run_eval(pubmedqa=pubmedqa, pdfs=None, modes=modes, precision=p, limit=limit,
-                       log=log, work=work, rankings=ranks[p])
+        rep = run_eval(pubmedqa=pubmedqa, pdfs=pdfs, modes=modes, precision=p, limit=limit,
+                       log=log, work=work, rankings=ranks[p], page_questions=page_questions)
         out["precisions"][p] = rep
     ref = precisions[0]
     for p in precisions:
         for mode, r in ranks[p].items():
-            if mode in ranks[ref]:
+            if mode in ranks[ref] and "pubmedqa" in out["precisions"][p]:
                 out["precisions"][p]["pubmedqa"][mode]["overlap@10"] = overlap_at(
                     r, ranks[ref][mode])
     return out
+
+
+def precision_table(report: dict[str, Any]) -> str:
+    """run_precisions' report as one plain-text table: a row per precision and mode."""
+    lines = [f"{'precision':<10} {'mode':<10} {'R@5':>6} {'MRR@10':>7} {'nDCG@10':>8} "
+             f"{'ovl@10':>7} {'chunks/s':>8} {'pages@5':>9}"]
+    for p, rep in report["precisions"].items():
+        pq = rep.get("pubmedqa", {})
+        pdf = rep.get("pdfs", {})
+        modes = [m for m in pq if isinstance(pq[m], dict) and "recall@5" in pq[m]] or [
+            m for m in pdf if isinstance(pdf[m], dict) and "share" in pdf[m] and ":" not in m]
+        for m in modes:
+            r = pq.get(m, {})
+            pages = [v for k, v in pdf.items() if isinstance(v, dict) and "page_in_top5" in v
+                     and k.split(":")[-1] == m]
+            found = sum(v["page_in_top5"] for v in pages)
+            of = sum(v["of"] for v in pages)
+
+            def f(key: str, r: dict[str, Any] = r) -> str:
+                return f"{r[key]:.4f}" if key in r else "-"
+
+            lines.append(f"{p:<10} {m:<10} {f('recall@5'):>6} {f('mrr@10'):>7} "
+                         f"{f('ndcg@10'):>8} {f('overlap@10'):>7} "
+                         f"{pq.get('chunks_per_s') or '-':>8} "
+                         f"{f'{found}/{of}' if of else '-':>9}")
+    return "\n".join(lines)
 
 
 def run_eval(*, pubmedqa: Path | None, pdfs: Path | None, modes: list[str], precision: str,

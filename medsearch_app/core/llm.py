@@ -287,6 +287,13 @@ class LlmRuntime:
         out = np.stack(rows) if rows else np.zeros((0, vocab), dtype=np.float32)
         return toks, out
 
+    def clear_cache(self) -> None:
+        """Forget the KV cache of the last prompt: the next stream() reads its whole prompt
+        (benchmarks that repeat one prompt use it; the app keeps the shared prefix)."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.reset()
+
     def stream(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.1,
                cancel: threading.Event | None = None,
                stats_out: list[GenStats] | None = None) -> Iterator[str]:
@@ -304,7 +311,10 @@ class LlmRuntime:
         n_out = 0
         stopped = False
         with self._lock:
-            self._llm.reset()
+            # No reset(): llama-cpp-python keeps the KV cache of the longest prefix this prompt
+            # shares with the last one (the template and system prompt of every RAG prompt) and
+            # reads only the rest; it falls back to a full read where a model cannot drop part
+            # of its cache. bench/bench_ttft.py measures the saving.
             gen = self._llm.create_completion(
                 prompt, max_tokens=max_tokens, temperature=temperature, top_p=0.9,
                 repeat_penalty=1.1, stream=True, stopping_criteria=stop_crit,

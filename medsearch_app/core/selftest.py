@@ -58,6 +58,19 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
                 raise RuntimeError(f"int8 vector too far from fp32 (cosine {cos:.3f})")
             return f"int8 vs fp32 cosine {cos:.3f}"
 
+        def embedder_onnx() -> str:
+            # Exported into this throwaway folder: proves the export works here, offline.
+            t0 = time.monotonic()
+            emb = load_embedder(None, Precision.ONNX_INT8, threads=threads,
+                                cache_root=tmp / "embedders")
+            took = time.monotonic() - t0
+            text = ["hypertension treatment with ACE inhibitors"]
+            cos = float(state["emb"].embed_batch(text)[0] @ emb.embed_batch(text)[0])
+            emb.close()
+            if cos < 0.95:
+                raise RuntimeError(f"onnx-int8 vector too far from fp32 (cosine {cos:.3f})")
+            return f"exported and quantized in {took:.1f} s; onnx-int8 vs fp32 cosine {cos:.3f}"
+
         def index_roundtrip() -> str:
             rng = np.random.default_rng(0)
             vecs = rng.standard_normal((300, 32)).astype(np.float32)
@@ -129,6 +142,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
         _run("embedder fp32", embedder, results)
         if "emb" in state:
             _run("embedder int8", embedder_int8, results)
+            _run("embedder onnx-int8", embedder_onnx, results)
         _run("vector index round trip", index_roundtrip, results)
         _run("PDF extraction", pdf_parse, results)
         _run("GGUF generation", generation, results)

@@ -17,7 +17,7 @@ def test_home_comes_from_the_environment(home: Path) -> None:
 def test_defaults_without_a_file(home: Path) -> None:
     s = Settings.load()
     assert s == Settings()
-    assert s.schema_version == SCHEMA_VERSION and s.precision == "fp32"
+    assert s.schema_version == SCHEMA_VERSION and s.precision == "onnx-int8"
     assert not (home / "settings.json").exists()  # loading never writes
 
 

@@ -14,7 +14,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-CHECKS = {"embedder fp32", "embedder int8", "vector index round trip", "PDF extraction",
+CHECKS = {"embedder fp32", "embedder int8", "embedder onnx-int8",
+          "vector index round trip", "PDF extraction",
           "GGUF generation", "memory and GPU gauges", "comparison report chart", "window"}
 
 

@@ -1,0 +1,171 @@
+"""The embedder precisions, real models: the ONNX export offline, each precision indexing and
+answering, vectors of different precisions never mixing, ONNX at run time without torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from medsearch_app.core import embed_onnx
+from medsearch_app.core.embed import Precision, default_embedder_path, load_embedder
+from medsearch_app.core.library import Library
+from medsearch_app.core.llm import LlmRuntime
+from medsearch_app.core.models import default_model_path
+from medsearch_app.core.rag import AskOptions, answer
+from medsearch_app.core.search import Retriever
+from medsearch_app.core.types import AnswerDone
+
+NOTES = {
+    "anaphylaxis.md": "Anaphylaxis in adults: give adrenaline 0.5 mg intramuscularly into the "
+    "outer thigh, repeat after five minutes if there is no improvement. Lay the patient flat.",
+    "gout.txt": "Acute gout flare: colchicine 500 micrograms two or three times a day, or a "
+    "short course of naproxen with a proton pump inhibitor. Start allopurinol after the flare.",
+    "asthma.md": "Asthma review: check inhaler technique, adherence and triggers before stepping "
+    "up treatment. A personal asthma action plan for every patient.",
+}
+QUESTION = "How much adrenaline for anaphylaxis?"
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("notes")
+    for name, text in NOTES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def llm() -> Any:
+    rt = LlmRuntime(default_model_path(), n_ctx=2048, n_threads=2)
+    yield rt
+    rt.close()
+
+
+@pytest.mark.slow
+def test_onnx_export_works_offline_from_the_packaged_model(tmp_path: Path) -> None:
+    """No network (sockets blocked), only the model folder of the PyPI package is read, and the
+    files land in the data folder given, not in the installed package."""
+    import pytest_socket
+
+    model = default_embedder_path()
+    before = sorted(p.relative_to(model) for p in model.rglob("*"))
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    try:
+        folder = embed_onnx.prepare(model, tmp_path / "home" / "embedders")
+    finally:
+        pytest_socket.enable_socket()
+    assert folder.parent == tmp_path / "home" / "embedders"
+    assert {p.name for p in folder.iterdir()} == {
+        "embedder.json", "model-fp32.onnx", "model-int8.onnx", "tokenizer.json"}
+    info = json.loads((folder / "embedder.json").read_text())
+    assert info["format"] == embed_onnx.FORMAT and info["dim"] == 384
+    assert info["pooling"] == "mean" and info["int8"]["isa"] == embed_onnx.cpu_isa()
+    # int8 weights: the quantized file is far smaller than the fp32 export
+    assert (folder / "model-int8.onnx").stat().st_size < 0.4 * (
+        folder / "model-fp32.onnx").stat().st_size
+    assert sorted(p.relative_to(model) for p in model.rglob("*")) == before
+    assert not list((tmp_path / "home" / "embedders").glob(".*"))  # no temporary folder left
+    # A second call finds the cache and does not export again.
+    stamp = (folder / "model-int8.onnx").stat().st_mtime_ns
+    assert embed_onnx.prepare(model, tmp_path / "home" / "embedders") == folder
+    assert (folder / "model-int8.onnx").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_onnx_vectors_agree_with_torch(embedder: Any) -> None:
+    texts = [*NOTES.values(),
+             "Warfarin: aim for an INR between 2 and 3 in atrial fibrillation.",
+             "Stop metformin when the eGFR falls below 30 ml/min."]
+    ref = embedder.embed_batch(texts)
+    fp = load_embedder(None, Precision.ONNX_FP32, threads=2)
+    q8 = load_embedder(None, Precision.ONNX_INT8, threads=2)
+    try:
+        cos_fp = (fp.embed_batch(texts) * ref).sum(axis=1)
+        cos_q8 = (q8.embed_batch(texts) * ref).sum(axis=1)
+        assert cos_fp.min() > 0.9999  # the same model, another runtime
+        assert cos_q8.mean() > 0.98 and cos_q8.min() > 0.95
+        assert fp.token_offsets(texts[0]) == embedder.token_offsets(texts[0])
+        # Order of the results follows the input, whatever the internal length sorting.
+        one_by_one = np.stack([q8.embed_batch([t])[0] for t in texts])
+        assert np.allclose(q8.embed_batch(texts), one_by_one, atol=2e-3)
+        assert fp.key != q8.key != embedder.key
+    finally:
+        fp.close()
+        q8.close()
+
+
+@pytest.mark.slow
+def test_onnx_at_run_time_never_imports_torch() -> None:
+    load_embedder(None, Precision.ONNX_INT8, threads=1).close()  # the cache exists
+    code = ("import sys; from medsearch_app.core.embed import load_embedder; "
+            "e = load_embedder(None, 'onnx-int8', threads=1); v = e.embed_batch(['a note']); "
+            "assert v.shape == (1, 384); print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('torch', 'transformers', 'sentence_transformers')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ), timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", [p.value for p in Precision])
+def test_each_precision_indexes_and_answers(precision: str, notes: Path, tmp_path: Path,
+                                            llm: Any) -> None:
+    emb = load_embedder(None, precision, threads=2)
+    lib = Library(tmp_path / "home", emb)
+    try:
+        done = list(lib.index_paths([notes]))[-1]
+        assert done.chunks == len(NOTES) and not done.failed
+        assert len(lib.index) == len(NOTES)
+        res = Retriever(lib).search(QUESTION, k=3, mode="dense")
+        assert Path(res.hits[0].path).name == "anaphylaxis.md"
+        events = list(answer(QUESTION, retriever=Retriever(lib), llm=llm,
+                             options=AskOptions(k=2, max_tokens=24)))
+        done_ev = events[-1]
+        assert isinstance(done_ev, AnswerDone)
+        assert done_ev.precision == precision and done_ev.supported is not None
+        assert Path(done_ev.sources[0].path).name == "anaphylaxis.md"
+        assert done_ev.answer.strip()
+    finally:
+        lib.close()
+        emb.close()
+
+
+@pytest.mark.slow
+def test_vectors_of_different_precisions_never_mix(notes: Path, tmp_path: Path,
+                                                   embedder: Any) -> None:
+    """One data folder indexed at fp32 and at onnx-int8: two indexes, each holding its own
+    embedder's vectors for the same passages; switching back reuses nothing of the other."""
+    home = tmp_path / "home"
+    q8 = load_embedder(None, Precision.ONNX_INT8, threads=2)
+    try:
+        libs = {}
+        for emb in (embedder, q8):
+            lib = Library(home, emb)
+            list(lib.index_paths([notes]))
+            libs[emb.key] = lib
+        folders = sorted(p.name for p in (home / "indexes").iterdir())
+        assert folders == sorted([embedder.key, q8.key])
+        for emb in (embedder, q8):
+            lib = libs[emb.key]
+            ids = sorted(lib.index.ids())
+            assert len(ids) == len(NOTES)
+            texts = [lib.store.chunks([i])[i].text for i in ids]
+            own = emb.embed_batch(texts)
+            stored = lib.index.get_vectors(ids)
+            assert (own * stored).sum(axis=1).min() > 0.999
+        a, b = libs[embedder.key], libs[q8.key]
+        ids = sorted(a.index.ids())
+        assert ids == sorted(b.index.ids())  # the same passages (one database)
+        va, vb = a.index.get_vectors(ids), b.index.get_vectors(ids)
+        assert not np.allclose(va, vb, atol=1e-4)  # ... with each precision's own vectors
+        for lib in libs.values():
+            lib.close()
+    finally:
+        q8.close()
