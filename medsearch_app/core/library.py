@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED = PDF_SUFFIXES | NOTE_SUFFIXES
 EMBED_BATCH = 64
+# Passages: at most CHUNK_TOKENS of the embedder's tokens (within its window), consecutive
+# passages of a page sharing CHUNK_OVERLAP tokens.
+CHUNK_TOKENS = 200
+CHUNK_OVERLAP = 40
 # The vector index is saved while a long run embeds, so a crash or a kill loses at most the
 # last stretch of work: every SAVE_EVERY_S seconds, or less often when saving itself is slow
 # (a large index), so that saving never takes more than 1/SAVE_COST_SHARE of the run.
@@ -312,8 +316,9 @@ class Library:
                 chunks: list[Chunk] = []
                 if ex.pages:
                     chunks = chunk_pages(ex.pages, doc_id=0, offsets=self.embedder.token_offsets,
-                                         max_tokens=min(200, self.embedder.max_tokens - 8),
-                                         overlap=40)
+                                         max_tokens=min(CHUNK_TOKENS,
+                                                        self.embedder.max_tokens - 8),
+                                         overlap=CHUNK_OVERLAP)
                 status, reason = _status(ex, chunks)
                 _, ids = self.store.save_document(
                     path=str(f), kind="pdf" if f.suffix.lower() in PDF_SUFFIXES else "note",

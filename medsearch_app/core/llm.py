@@ -201,6 +201,8 @@ class LlmRuntime:
             ) from exc
         finally:
             _llama_log.debug("%s", sink.getvalue())
+        # After the load: generate() would print each prompt-cache hit to stderr.
+        self._llm.verbose = False
         meta = self._llm.metadata
         template = meta.get("tokenizer.chat_template") or CHATML
         eos = self._token_text(self._llm.token_eos())
