@@ -93,8 +93,13 @@ def test_onnx_vectors_agree_with_torch(embedder: Any) -> None:
         assert cos_q8.mean() > 0.98 and cos_q8.min() > 0.95
         assert fp.token_offsets(texts[0]) == embedder.token_offsets(texts[0])
         # Order of the results follows the input, whatever the internal length sorting.
-        one_by_one = np.stack([q8.embed_batch([t])[0] for t in texts])
-        assert np.allclose(q8.embed_batch(texts), one_by_one, atol=2e-3)
+        one_by_one = np.stack([fp.embed_batch([t])[0] for t in texts])
+        assert np.allclose(fp.embed_batch(texts), one_by_one, atol=1e-4)
+        # int8 quantizes activations per batch, so a vector moves slightly with its batch
+        # mates; it still matches its own text best.
+        sims = q8.embed_batch(texts) @ np.stack([q8.embed_batch([t])[0] for t in texts]).T
+        assert list(sims.argmax(axis=1)) == list(range(len(texts)))
+        assert np.diag(sims).min() > 0.98
         assert fp.key != q8.key != embedder.key
     finally:
         fp.close()
@@ -118,6 +123,7 @@ def test_onnx_at_run_time_never_imports_torch() -> None:
 def test_each_precision_indexes_and_answers(precision: str, notes: Path, tmp_path: Path,
                                             llm: Any) -> None:
     emb = load_embedder(None, precision, threads=2)
+    (tmp_path / "home").mkdir()
     lib = Library(tmp_path / "home", emb)
     try:
         done = list(lib.index_paths([notes]))[-1]
@@ -143,6 +149,7 @@ def test_vectors_of_different_precisions_never_mix(notes: Path, tmp_path: Path,
     """One data folder indexed at fp32 and at onnx-int8: two indexes, each holding its own
     embedder's vectors for the same passages; switching back reuses nothing of the other."""
     home = tmp_path / "home"
+    home.mkdir()
     q8 = load_embedder(None, Precision.ONNX_INT8, threads=2)
     try:
         libs = {}
@@ -154,15 +161,15 @@ def test_vectors_of_different_precisions_never_mix(notes: Path, tmp_path: Path,
         assert folders == sorted([embedder.key, q8.key])
         for emb in (embedder, q8):
             lib = libs[emb.key]
-            ids = sorted(lib.index.ids())
+            ids = sorted(lib.index.ids)
             assert len(ids) == len(NOTES)
             texts = [lib.store.chunks([i])[i].text for i in ids]
             own = emb.embed_batch(texts)
             stored = lib.index.get_vectors(ids)
             assert (own * stored).sum(axis=1).min() > 0.999
         a, b = libs[embedder.key], libs[q8.key]
-        ids = sorted(a.index.ids())
-        assert ids == sorted(b.index.ids())  # the same passages (one database)
+        ids = sorted(a.index.ids)
+        assert ids == sorted(b.index.ids)  # the same passages (one database)
         va, vb = a.index.get_vectors(ids), b.index.get_vectors(ids)
         assert not np.allclose(va, vb, atol=1e-4)  # ... with each precision's own vectors
         for lib in libs.values():
