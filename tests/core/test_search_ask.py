@@ -110,7 +110,7 @@ def test_ask_json_is_one_document_with_citations_and_timings(cli_lib, medsearch)
     assert t["ttft_ms"] is not None and t["ttft_ms"] > 0
     assert t["prompt_tokens"] > 0 and 0 < t["completion_tokens"] <= 48
     assert data["model"] == {"file": DEFAULT_MODEL_FILE, "quant": "Q4_1"}
-    assert data["embedder"]["precision"] == "fp32" and data["embedder"]["name"]
+    assert data["embedder"]["precision"] == "onnx-int8" and data["embedder"]["name"]
     mem = data["memory"]
     assert set(mem) >= {"rss_mb", "peak_rss_mb", "vram_mb"}
     assert mem["rss_mb"] > 0 and mem["peak_rss_mb"] >= mem["rss_mb"]

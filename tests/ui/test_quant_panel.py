@@ -104,7 +104,8 @@ def test_gauges_read_real_memory(ready_ui: UiSession, qtbot: Any) -> None:
 
 def test_switch_embedder_precision_to_int8(ready_ui: UiSession, qtbot: Any) -> None:
     win = ready_ui.win
-    assert win.engine.precision.value == "fp32"
+    assert win.engine.precision.value == "onnx-int8"  # the default (README: why)
+    assert win.settings_panel.precision.currentText() == "onnx-int8"
     win.settings_panel.precision.setCurrentText("int8")
     win.quant.switch_precision("int8")
     _wait(qtbot, lambda: win.engine.precision.value == "int8")
