@@ -42,8 +42,12 @@ def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str | None = 
 def _engine(args: argparse.Namespace) -> Any:
     from .core.engine import Engine
 
-    return Engine(precision=getattr(args, "precision", None), model=getattr(args, "model", None),
-                  quant=getattr(args, "quant", None))
+    eng = Engine(precision=getattr(args, "precision", None), model=getattr(args, "model", None),
+                 quant=getattr(args, "quant", None))
+    if eng.embedder_needs_preparing():
+        print(f"[medsearch] preparing the {eng.precision.value} embedder for this computer "
+              "(once per data folder, about 15 s)…", file=sys.stderr)
+    return eng
 
 
 # ---- commands ----------------------------------------------------------------------------------

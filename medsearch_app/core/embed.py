@@ -175,6 +175,25 @@ def embedder_key(path: str | Path | None, precision: str | Precision) -> str:
     return f"{_model_name(Path(path) if path else default_embedder_path())}-{prec.value}"
 
 
+def onnx_cache_root() -> Path:
+    """Where ONNX exports are kept: $MEDSEARCH_EMBEDDER_CACHE, else the data folder's
+    `embedders/`."""
+    from .settings import data_home
+
+    return Path(os.environ.get("MEDSEARCH_EMBEDDER_CACHE") or data_home() / "embedders")
+
+
+def needs_preparing(path: str | Path | None, precision: str | Precision) -> bool:
+    """True when loading this embedder first exports it (an ONNX precision not made yet)."""
+    prec = precision if isinstance(precision, Precision) else Precision.parse(precision)
+    if not prec.onnx:
+        return False
+    from . import embed_onnx
+
+    model_path = Path(path) if path else default_embedder_path()
+    return not embed_onnx.is_prepared(model_path, onnx_cache_root())
+
+
 def load_embedder(path: str | Path | None, precision: str | Precision,
                   *, threads: int | None = None, cache_root: Path | None = None,
                   status: Callable[[str], None] | None = None) -> Embedder:
@@ -189,11 +208,8 @@ def load_embedder(path: str | Path | None, precision: str | Precision,
     model_path = Path(path) if path else default_embedder_path()
     if prec.onnx:
         from . import embed_onnx
-        from .settings import data_home
 
-        root = cache_root or Path(os.environ.get("MEDSEARCH_EMBEDDER_CACHE")
-                                  or data_home() / "embedders")
-        folder = embed_onnx.prepare(model_path, root, status)
+        folder = embed_onnx.prepare(model_path, cache_root or onnx_cache_root(), status)
         return embed_onnx.OnnxEmbedder(model_path, folder, prec, threads=threads or 0)
     if threads:
         configure_torch_threads(threads)

@@ -148,6 +148,14 @@ def _quantize(out: Path, isa: str) -> dict[str, Any]:
             "reduce_range": reduce_range}
 
 
+def is_prepared(model_path: Path, cache_root: Path) -> bool:
+    meta = cache_folder(model_path, cache_root) / "embedder.json"
+    try:
+        return bool(json.loads(meta.read_text()).get("format") == FORMAT)
+    except (OSError, ValueError):
+        return False
+
+
 def prepare(model_path: Path, cache_root: Path,
             status: Callable[[str], None] | None = None) -> Path:
     """The cache folder for `model_path`, exported and quantized first if it is not there yet.
@@ -155,14 +163,9 @@ def prepare(model_path: Path, cache_root: Path,
     Offline: only the files of `model_path` are read. Done once per data folder; a second
     process that finds the folder made while it exported keeps the first one."""
     folder = cache_folder(model_path, cache_root)
-    meta = folder / "embedder.json"
-    if meta.exists():
-        try:
-            if json.loads(meta.read_text()).get("format") == FORMAT:
-                return folder
-        except (OSError, ValueError):
-            pass
-        shutil.rmtree(folder, ignore_errors=True)
+    if is_prepared(model_path, cache_root):
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)  # an older format or a damaged folder
     cache_root.mkdir(parents=True, exist_ok=True)
     if status:
         status("preparing the ONNX embedder (once for this data folder)…")

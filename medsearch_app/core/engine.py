@@ -68,6 +68,13 @@ class Engine:
                                                threads=effective_threads(self.settings))
             return self._embedder
 
+    def embedder_needs_preparing(self) -> bool:
+        """The first use of an ONNX precision exports it (seconds): callers can say so."""
+        from .embed import needs_preparing
+
+        return self._embedder is None and needs_preparing(self.settings.embedder_path or None,
+                                                          self.precision)
+
     @property
     def library(self) -> Library:
         with self._parts_lock:

@@ -38,6 +38,11 @@ class Ready:
 
 
 @dataclass(frozen=True)
+class Preparing:
+    """Startup is exporting the ONNX embedder first (once per data folder)."""
+
+
+@dataclass(frozen=True)
 class WatchDirs:
     """The folders (and their subfolders) of the library, listed off the GUI thread."""
 
@@ -84,6 +89,8 @@ class LibraryActions(QObject):
         eng, settings, demo_wanted = self.engine, self.settings, self.install_demo
 
         def job(_cancel: threading.Event) -> Iterator[Any]:
+            if eng.embedder_needs_preparing():
+                yield Preparing()
             lib = eng.library  # loads the embedder (seconds)
             problem = lib.index_problem()
             try:
@@ -104,6 +111,9 @@ class LibraryActions(QObject):
                          on_failed=lambda m: self.status(f"Could not open library: {m}"))
 
     def _on_ready(self, ev: object) -> None:
+        if isinstance(ev, Preparing):
+            self.status("Preparing the embedder for this computer (once, about 15 s)…")
+            return
         if not isinstance(ev, Ready):
             return
         self.ready = True

@@ -49,11 +49,17 @@ def llm() -> Any:
 
 
 @pytest.mark.slow
-def test_onnx_export_works_offline_from_the_packaged_model(tmp_path: Path) -> None:
+def test_onnx_export_works_offline_from_the_packaged_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No network (sockets blocked), only the model folder of the PyPI package is read, and the
     files land in the data folder given, not in the installed package."""
     import pytest_socket
 
+    from medsearch_app.core.embed import needs_preparing
+
+    monkeypatch.setenv("MEDSEARCH_EMBEDDER_CACHE", str(tmp_path / "home" / "embedders"))
+    assert needs_preparing(None, "onnx-int8") and needs_preparing(None, "onnx-fp32")
+    assert not needs_preparing(None, "fp32") and not needs_preparing(None, "int8")
     model = default_embedder_path()
     before = sorted(p.relative_to(model) for p in model.rglob("*"))
     pytest_socket.disable_socket(allow_unix_socket=True)
@@ -72,6 +78,7 @@ def test_onnx_export_works_offline_from_the_packaged_model(tmp_path: Path) -> No
         folder / "model-fp32.onnx").stat().st_size
     assert sorted(p.relative_to(model) for p in model.rglob("*")) == before
     assert not list((tmp_path / "home" / "embedders").glob(".*"))  # no temporary folder left
+    assert not needs_preparing(None, "onnx-int8")
     # A second call finds the cache and does not export again.
     stamp = (folder / "model-int8.onnx").stat().st_mtime_ns
     assert embed_onnx.prepare(model, tmp_path / "home" / "embedders") == folder
