@@ -447,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("index", cmd_index, "add files/folders to the library and index what changed")
     sp.add_argument("paths", nargs="+", metavar="PATH")
-    sp.add_argument("--precision", help="embedder precision (fp32, int8)")
+    sp.add_argument("--precision", help="embedder precision (fp32, int8, onnx-fp32, onnx-int8)")
     sp.add_argument("-q", "--quiet", action="store_true")
 
     sp = add("search", cmd_search, "retrieve passages (no generation)")

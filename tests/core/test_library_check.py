@@ -60,14 +60,15 @@ def test_check_finds_what_is_pending_and_what_is_wrong(home: Path, embedder: Any
     db.close()
 
     # The command says the same, as text and as one JSON document, and exits 3.
-    out = medsearch(home, "library", "--json")
+    # (--precision: the in-process library above is the fp32 fixture's; the default is onnx-int8)
+    out = medsearch(home, "library", "--json", "--precision", embedder.precision.value)
     assert out.returncode == 3, out.stderr
     data = json.loads(out.stdout)
     assert data["consistent"] is False and data["chunks"] == chk.chunks
     assert len(data["documents"]) == n_docs and data["totals"]["indexed"] == n_docs
     assert any(path in p and "listed with" in p for p in data["problems"])
     assert data["pending"] == 1 and data["indexes"][0]["stale"] == 1
-    text = medsearch(home, "library")
+    text = medsearch(home, "library", "--precision", embedder.precision.value)
     assert text.returncode == 3 and "NOT consistent" in text.stdout
 
 

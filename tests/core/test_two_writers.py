@@ -59,8 +59,9 @@ def test_the_command_line_waits_for_the_window_and_the_window_sees_its_work(
         list(window.index_paths([NOTES / "ckd_review.txt"]))
         window._process_lock.acquire()  # the window is writing
         env = {**os.environ, "MEDSEARCH_HOME": str(home), "OMP_NUM_THREADS": "2"}
-        cli = subprocess.Popen([sys.executable, "-m", "medsearch_app", "index", str(NOTES),
-                                "--json"], env=env, cwd=str(REPO), text=True,
+        cmd = [sys.executable, "-m", "medsearch_app", "index", str(NOTES), "--json",
+               "--precision", embedder.precision.value]  # the fixture's, not the default
+        cli = subprocess.Popen(cmd, env=env, cwd=str(REPO), text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         err_lines: list[str] = []
         reader = threading.Thread(target=lambda: err_lines.extend(cli.stderr or []),
