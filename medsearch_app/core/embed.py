@@ -19,7 +19,7 @@ import hashlib
 import logging
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -195,21 +195,20 @@ def needs_preparing(path: str | Path | None, precision: str | Precision) -> bool
 
 
 def load_embedder(path: str | Path | None, precision: str | Precision,
-                  *, threads: int | None = None, cache_root: Path | None = None,
-                  status: Callable[[str], None] | None = None) -> Embedder:
+                  *, threads: int | None = None, cache_root: Path | None = None) -> Embedder:
     """Load the configured embedder (empty path: the shipped default).
 
     `threads`, when given: for torch precisions it is applied with configure_torch_threads()
     first, a process-wide setting (pass settings.effective_threads(settings), as every caller
     in the app does); for ONNX precisions it is the session's own thread count.
     ONNX precisions are exported on first use into `cache_root` (default: $MEDSEARCH_EMBEDDER_CACHE
-    or else the data folder's `embedders/`); `status` hears a line when that happens."""
+    or else the data folder's `embedders/`); needs_preparing() tells callers beforehand."""
     prec = precision if isinstance(precision, Precision) else Precision.parse(precision)
     model_path = Path(path) if path else default_embedder_path()
     if prec.onnx:
         from . import embed_onnx
 
-        folder = embed_onnx.prepare(model_path, cache_root or onnx_cache_root(), status)
+        folder = embed_onnx.prepare(model_path, cache_root or onnx_cache_root())
         return embed_onnx.OnnxEmbedder(model_path, folder, prec, threads=threads or 0)
     if threads:
         configure_torch_threads(threads)
