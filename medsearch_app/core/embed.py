@@ -103,6 +103,13 @@ class Embedder(abc.ABC):
         """Identifies the vector space: the model and the precision."""
         return f"{self.name}-{self.precision.value}"
 
+    def leave_core(self, on: bool) -> None:  # noqa: B027 - optional hook
+        """While `on`, embed with one thread fewer: other work of this run (the PDF reader)
+        has a core of its own. An intra-op thread pool that shares its cores with another busy
+        process waits for its slowest thread at every step, so two threads beside a busy reader
+        on two cores embed slower than one thread does. Torch's pool is process-wide and left
+        alone (see configure_torch_threads); the ONNX embedder has its own and honours this."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the model."""
 

@@ -5,7 +5,8 @@ generator of small events (Progress, FileIndexed, IndexDone). A document's chunk
 to SQLite before they are embedded, and the vector index is reconciled against the database
 (missing ids embedded, stale ids deleted) at every run, so an interrupted run resumes where it
 stopped and nothing is embedded twice. PDFs are read ahead in a worker while the current batch
-is embedded, so the embedder is rarely idle.
+is embedded, so the embedder is rarely idle; while that reader is busy the embedder leaves it a
+core (Embedder.leave_core), so the two never fight over the same cores.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED = PDF_SUFFIXES | NOTE_SUFFIXES
 EMBED_BATCH = 64
+# PDFs read ahead of the one being embedded (one reader, in order). Reading is ~4x faster than
+# embedding, so the reader finishes early and the embedder then has every core to itself.
+READ_AHEAD = 8
 # Passages: at most CHUNK_TOKENS of the embedder's tokens (within its window), consecutive
 # passages of a page sharing CHUNK_OVERLAP tokens.
 CHUNK_TOKENS = 200
@@ -166,6 +170,7 @@ class Library:
                     raise
                 raise problem from exc
             finally:
+                self.embedder.leave_core(False)  # every core again, however the run ended
                 self._process_lock.release()
 
     def refresh_index(self) -> bool:
@@ -302,7 +307,7 @@ class Library:
                 if cancel is not None and cancel.is_set():
                     cancelled = True
                     break
-                for j in range(n, min(n + 2, len(todo))):
+                for j in range(n, min(n + READ_AHEAD, len(todo))):
                     if j not in ahead:
                         ahead[j] = pool.submit(_extract, todo[j][0], self.pdf_timeout_s,
                                                cancel)
@@ -337,6 +342,7 @@ class Library:
                 yield FileIndexed(str(f), status, ex.n_pages, len(ids), reason)
                 while len(pending) >= EMBED_BATCH or (pending and n == len(todo) - 1):
                     batch, pending = pending[:EMBED_BATCH], pending[EMBED_BATCH:]
+                    self.embedder.leave_core(any(not a.done() for a in ahead.values()))
                     vecs = self.embedder.embed_batch([c.text for _, c in batch])
                     self.index.add([i for i, _ in batch], vecs)
                     embedded += len(batch)

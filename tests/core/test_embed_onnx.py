@@ -114,6 +114,36 @@ def test_onnx_vectors_agree_with_torch(embedder: Any) -> None:
 
 
 @pytest.mark.slow
+def test_leaving_a_core_to_the_reader_keeps_the_vectors(notes: Path, tmp_path: Path) -> None:
+    """While the PDF reader works, the ONNX embedder runs one thread fewer (its own second
+    session): the same vectors, and every thread again once indexing ends, however it ends."""
+    q8 = load_embedder(None, Precision.ONNX_INT8, threads=2)
+    texts = list(NOTES.values())
+    try:
+        full = q8.embed_batch(texts)
+        q8.leave_core(True)
+        assert q8._session is q8._sessions[1]
+        assert np.allclose(q8.embed_batch(texts), full, atol=1e-5)
+        q8.leave_core(False)
+        assert q8._session is q8._sessions[2]
+        one = load_embedder(None, Precision.ONNX_INT8, threads=1)
+        one.leave_core(True)  # never below one thread
+        assert one._session is one._sessions[1] and len(one._sessions) == 1
+        one.close()
+
+        q8.leave_core(True)  # as a run stopped mid-batch would leave it
+        (tmp_path / "home").mkdir()
+        lib = Library(tmp_path / "home", q8)
+        try:
+            list(lib.index_paths([notes]))
+            assert q8._session is q8._sessions[2]
+        finally:
+            lib.close()
+    finally:
+        q8.close()
+
+
+@pytest.mark.slow
 def test_onnx_at_run_time_never_imports_torch() -> None:
     load_embedder(None, Precision.ONNX_INT8, threads=1).close()  # the cache exists
     code = ("import sys; from medsearch_app.core.embed import load_embedder; "
