@@ -134,6 +134,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     try:
         opts = eng.ask_options(k=args.k, mode=args.mode, max_tokens=args.max_tokens)
+        if args.source_chars is not None:
+            opts.source_chars = args.source_chars
         done: AnswerDone | None = None
         streamed = False
         try:
@@ -348,7 +350,7 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
             eng, pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
             questions=Path(args.questions) if args.questions else None,
             library=[Path(p) for p in args.library], offlib=[Path(p) for p in args.offlib],
-            limit=args.limit, k=args.k, no_model=args.no_model,
+            limit=args.limit, k=args.k, no_model=args.no_model, source_chars=args.source_chars,
             log=None if args.json else (lambda m: print(m, file=sys.stderr)))
         if args.out:
             Path(args.out).write_text(json.dumps(rep, indent=1, ensure_ascii=False), "utf-8")
@@ -465,6 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mode", choices=["dense", "keyword", "hybrid"])
     sp.add_argument("-k", type=int)
     sp.add_argument("--max-tokens", type=int)
+    sp.add_argument("--source-chars", type=int, metavar="N",
+                    help="characters of each source the model reads (0: whole passages)")
 
     add("models", cmd_models, "list the GGUF models found")
 
@@ -553,6 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-k", type=int, default=None, help="passages per question")
     sp.add_argument("--no-model", action="store_true",
                     help="judge support only (refusals), without asking the model")
+    sp.add_argument("--source-chars", type=int, default=None, metavar="N",
+                    help="characters of each source the model reads (0: whole passages; "
+                    "default: the settings')")
     sp.add_argument("--out", metavar="FILE", help="write the per-question report here")
     return p
 

@@ -151,6 +151,9 @@ class HashEmbedder:
             out[i, 0] += 1e-3
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
+    def leave_core(self, on: bool) -> None:
+        pass
+
     def close(self) -> None:
         pass
 

@@ -9,7 +9,9 @@ question has one. Aggregated: false refusals (answerable questions refused), fal
 
 Question files (JSONL), one object per line:
 - PubMedQA `queries.jsonl`: question, relevant_doc (gold: passages named <doc>_<n>), decision;
-- the project's own sets: question, answerable, doc (gold file name), optional decision;
+- the project's own sets: question, answerable, doc (gold file name), optional decision and
+  answer_terms (words or numbers a right answer contains: the share of answered questions whose
+  answer holds all of them is `answer_terms_share`);
 - off-library sets: question and `absent` (the thing no document names): unanswerable.
 """
 
@@ -44,6 +46,7 @@ class LabelledQuestion:
     gold: str | None = None  # a file name, or a stem that passage files start with
     decision: str | None = None
     id: str = ""
+    answer_terms: tuple[str, ...] = ()
 
 
 @dataclass
@@ -62,6 +65,9 @@ class QuestionResult:
     seconds: float
     answer: str = ""
     cited: list[str] = field(default_factory=list)
+    has_answer_terms: bool | None = None  # None: the question lists no answer terms
+    prompt_tokens: int = 0
+    ttft_ms: float | None = None
 
 
 def load_questions(path: Path, *, answerable: bool | None = None) -> list[LabelledQuestion]:
@@ -84,7 +90,8 @@ def load_questions(path: Path, *, answerable: bool | None = None) -> list[Labell
         ans = rec.get("answerable", "absent" not in rec) if answerable is None else answerable
         gold = rec.get("doc") or rec.get("relevant_doc")
         out.append(LabelledQuestion(question=q, answerable=bool(ans), gold=gold,
-                                    decision=rec.get("decision"), id=str(rec.get("id", i))))
+                                    decision=rec.get("decision"), id=str(rec.get("id", i)),
+                                    answer_terms=tuple(rec.get("answer_terms") or ())))
     return out
 
 
@@ -101,6 +108,16 @@ def predicted_decision(answer: str) -> str | None:
     return "maybe" if HEDGE.search(answer) else None
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("–", "-").split())
+
+
+def has_terms(answer: str, terms: Iterable[str]) -> bool:
+    """Every term occurs in the answer (case and spacing ignored)."""
+    a = _norm(answer)
+    return all(_norm(t) in a for t in terms)
+
+
 def judge(q: LabelledQuestion, done: AnswerDone, seconds: float) -> QuestionResult:
     """The verdict on one answer to a labelled question."""
     judged = [c for c in done.sentences if c.supported is not None]
@@ -114,7 +131,10 @@ def judge(q: LabelledQuestion, done: AnswerDone, seconds: float) -> QuestionResu
         sentences_checked=len(judged),
         sentences_supported=sum(1 for c in judged if c.supported),
         decision=q.decision, predicted=predicted_decision(done.answer),
-        seconds=round(seconds, 2), answer=done.answer, cited=cited)
+        seconds=round(seconds, 2), answer=done.answer, cited=cited,
+        has_answer_terms=(has_terms(done.answer, q.answer_terms)
+                          if q.answer_terms and done.supported else None),
+        prompt_tokens=done.timings.prompt_tokens, ttft_ms=done.timings.ttft_ms)
 
 
 def evaluate(ask: Ask, questions: Iterable[LabelledQuestion], *, log: Log | None = None,
@@ -142,6 +162,9 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
     with_gold = [r for r in answered if r.cites_gold is not None]
     decided = [r for r in answered if r.decision]
     checked = sum(r.sentences_checked for r in answered)
+    with_terms = [r for r in answered if r.has_answer_terms is not None]
+    prompts = [r.prompt_tokens for r in answered if r.prompt_tokens]
+    ttfts = [r.ttft_ms for r in answered if r.ttft_ms is not None]
 
     def share(n: int, d: int) -> float | None:
         return round(n / d, 4) if d else None
@@ -164,6 +187,11 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
         "decision_accuracy": share(sum(1 for r in decided if r.predicted == r.decision),
                                    len(decided)),
         "decision_questions": len(decided),
+        "answer_terms_share": share(sum(1 for r in with_terms if r.has_answer_terms),
+                                    len(with_terms)),
+        "answer_terms_questions": len(with_terms),
+        "median_prompt_tokens": statistics.median(prompts) if prompts else None,
+        "median_ttft_ms": round(statistics.median(ttfts), 1) if ttfts else None,
         "median_seconds": statistics.median([r.seconds for r in results]) if results else None,
     }
 
@@ -179,8 +207,8 @@ NO_MODEL_SUMMARY = ("questions", "answerable", "unanswerable", "false_refusals",
 
 def run(engine: Engine, *, pubmedqa: Path | None = None, questions: Path | None = None,
         library: Iterable[Path] = (), offlib: Iterable[Path] = (), limit: int = 0,
-        k: int | None = None, no_model: bool = False, log: Log | None = None,
-        cancel: threading.Event | None = None) -> dict[str, Any]:
+        k: int | None = None, no_model: bool = False, source_chars: int | None = None,
+        log: Log | None = None, cancel: threading.Event | None = None) -> dict[str, Any]:
     """The whole evaluation: index the folders, build the question list, ask (or only judge
     support, `no_model`), and return the report with the settings it ran with.
 
@@ -205,6 +233,8 @@ def run(engine: Engine, *, pubmedqa: Path | None = None, questions: Path | None 
             if isinstance(ev, IndexDone) and log:
                 log(f"indexed {folder}: {ev.chunks} chunks, {len(ev.failed)} failed")
     opts = engine.ask_options(k=k)
+    if source_chars is not None:
+        opts.source_chars = source_chars
 
     def judge_only(question: str) -> Iterator[object]:
         res = engine.retriever.search(question, k=opts.k, mode=opts.mode)
@@ -219,6 +249,6 @@ def run(engine: Engine, *, pubmedqa: Path | None = None, questions: Path | None 
     if no_model:
         rep["summary"] = {key: rep["summary"][key] for key in NO_MODEL_SUMMARY}
     rep["settings"] = {"no_model": no_model, "k": opts.k, "mode": opts.mode.value,
-                       "precision": engine.precision.value,
+                       "precision": engine.precision.value, "source_chars": opts.source_chars,
                        "model": None if no_model else engine.model_path().name}
     return rep

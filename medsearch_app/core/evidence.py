@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -97,9 +98,18 @@ def _strip(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def select(question: str, hits: Sequence[Hit], embedder: Embedder, *,
-           max_items: int = MAX_EVIDENCE) -> list[Evidence]:
-    """The best evidence sentences among the hits, quoted verbatim with their page span."""
+@dataclass(frozen=True)
+class Unit:
+    """One sentence (bullet line, table row) of source n, scored against the question."""
+
+    score: float
+    n: int  # the source's number, 1-based
+    start: int  # character span within that hit's text
+    end: int
+
+
+def score_units(question: str, hits: Sequence[Hit], embedder: Embedder) -> list[Unit]:
+    """Every distinct unit of the hits with its score, best first (one embedding batch)."""
     cands: list[tuple[int, Hit, int, int]] = []  # (source number, hit, start, end)
     seen: set[str] = set()
     for n, h in enumerate(hits, 1):
@@ -118,14 +128,78 @@ def select(question: str, hits: Sequence[Hit], embedder: Embedder, *,
     for (n, h, a, b), c in zip(cands, cos, strict=True):
         ws = WordSet(h.text[a:b])
         lex = sum(ws.has(w) for w in qwords) / len(qwords) if qwords else 0.0
-        scored.append((SEMANTIC_WEIGHT * float(c) + (1 - SEMANTIC_WEIGHT) * lex, n, h, a, b))
-    scored.sort(key=lambda x: x[0], reverse=True)
-    best = scored[0][0]
+        scored.append(Unit(SEMANTIC_WEIGHT * float(c) + (1 - SEMANTIC_WEIGHT) * lex, n, a, b))
+    scored.sort(key=lambda u: u.score, reverse=True)
+    return scored
+
+
+def pick(scored: Sequence[Unit], hits: Sequence[Hit], *,
+         max_items: int = MAX_EVIDENCE) -> list[Evidence]:
+    """The evidence to quote: the best units, further ones only when nearly as good."""
+    if not scored:
+        return []
+    best = scored[0].score
     out: list[Evidence] = []
-    for score, n, h, a, b in scored:
-        if len(out) >= max_items or score < KEEP_FRACTION * best:
+    for u in scored:
+        if len(out) >= max_items or u.score < KEEP_FRACTION * best:
             break
-        out.append(Evidence(n=n, text=h.text[a:b], path=h.path, page=h.page,
-                            page_label=h.page_label, chunk_id=h.chunk_id, start=h.start + a,
-                            end=h.start + b, score=round(score, 4)))
+        h = hits[u.n - 1]
+        out.append(Evidence(n=u.n, text=h.text[u.start:u.end], path=h.path, page=h.page,
+                            page_label=h.page_label, chunk_id=h.chunk_id, start=h.start + u.start,
+                            end=h.start + u.end, score=round(u.score, 4)))
     return out
+
+
+def select(question: str, hits: Sequence[Hit], embedder: Embedder, *,
+           max_items: int = MAX_EVIDENCE) -> list[Evidence]:
+    """The best evidence sentences among the hits, quoted verbatim with their page span."""
+    return pick(score_units(question, hits, embedder), hits, max_items=max_items)
+
+
+def excerpts(scored: Sequence[Unit], hits: Sequence[Hit], max_chars: int) -> list[str]:
+    """Each hit's text cut down to about `max_chars`: its best-scoring units first, then the
+    units next to them (an answer often sits in the sentence after the one that matches the
+    question's words), in page order, "…" where text was left out. A hit whose text fits, or
+    whose units are unknown (duplicates of another hit's), is kept whole up to `max_chars`."""
+    out: list[str] = []
+    for n, h in enumerate(hits, 1):
+        flat = " ".join(h.text.split())
+        mine = sorted((u for u in scored if u.n == n), key=lambda u: u.start)
+        if len(flat) <= max_chars or not mine:
+            out.append(flat[:max_chars])
+        else:
+            out.append(_excerpt(h.text, mine, max_chars))
+    return out
+
+
+def _excerpt(text: str, order: list[Unit], max_chars: int) -> str:
+    """`order`: one passage's units in page order."""
+    pieces = [" ".join(text[u.start:u.end].split()) for u in order]
+    keep: set[int] = set()
+    used = 0
+
+    def fits(i: int) -> bool:
+        return not keep or used + len(pieces[i]) + 2 <= max_chars
+
+    rank = sorted(range(len(order)), key=lambda i: -order[i].score)
+    wanted = [rank[0]]  # the best unit always, however long; then those nearly as good
+    wanted += [i for i in rank[1:] if order[i].score >= KEEP_FRACTION * order[rank[0]].score]
+    for i in wanted:
+        if i not in keep and fits(i):
+            keep.add(i)
+            used += len(pieces[i]) + 2
+    for i in sorted(keep):  # then neighbours: the unit after first, then the one before
+        for j in (i + 1, i - 1):
+            if 0 <= j < len(order) and j not in keep and fits(j):
+                keep.add(j)
+                used += len(pieces[j]) + 2
+    parts: list[str] = []
+    last = -1
+    for i in sorted(keep):
+        if i != last + 1 or (last == -1 and text[:order[i].start].strip()):
+            parts.append("…")
+        parts.append(pieces[i])
+        last = i
+    if last != len(order) - 1 or text[order[last].end:].strip():
+        parts.append("…")
+    return " ".join(parts)[: max_chars + MAX_UNIT_CHARS]

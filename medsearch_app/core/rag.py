@@ -46,6 +46,10 @@ class AskOptions:
     mode: Mode = Mode.HYBRID
     max_tokens: int = 256
     temperature: float = 0.1
+    # Characters of each source the model reads: 0 = the whole passage (up to SOURCE_CHARS);
+    # N = its best sentences and their neighbours, about N characters (evidence.excerpts).
+    # Fewer prompt tokens, an earlier first token: prompt reading is most of the wait.
+    source_chars: int = 0
 
 
 def source_label(hit: Hit) -> str:
@@ -57,9 +61,12 @@ def source_label(hit: Hit) -> str:
     return f"{name}, page {hit.page}{label}"
 
 
-def build_messages(question: str, hits: list[Hit]) -> list[dict[str, str]]:
-    parts = [f"[{i}] ({source_label(h)})\n{_clean(h.text)[:SOURCE_CHARS]}"
-             for i, h in enumerate(hits, 1)]
+def build_messages(question: str, hits: list[Hit],
+                   texts: list[str] | None = None) -> list[dict[str, str]]:
+    """The chat messages; `texts`: what to show of each hit (default: its passage)."""
+    shown = texts or [_clean(h.text)[:SOURCE_CHARS] for h in hits]
+    parts = [f"[{i}] ({source_label(h)})\n{t}"
+             for i, (h, t) in enumerate(zip(hits, shown, strict=True), 1)]
     # The question comes first and is restated last: small models otherwise drift after a long
     # block of sources (seen with the 135M default as empty "The answer is:" replies).
     user = (f"Question: {question}\n\nSources:\n\n" + "\n\n".join(parts)
@@ -72,11 +79,13 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def fit_sources(llm: LlmRuntime, question: str, hits: list[Hit], max_tokens: int) -> list[Hit]:
+def fit_sources(llm: LlmRuntime, question: str, hits: list[Hit], max_tokens: int,
+                texts: list[str] | None = None) -> list[Hit]:
     """Drop the lowest-ranked sources until the prompt leaves room for the answer."""
     keep = list(hits)
     while keep:
-        prompt = llm.render(build_messages(question, keep))
+        shown = texts[:len(keep)] if texts else None
+        prompt = llm.render(build_messages(question, keep, shown))
         if llm.count_tokens(prompt) + max_tokens < llm.n_ctx:
             return keep
         keep.pop()
@@ -151,7 +160,8 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
     cpu = metrics.CpuMeter()  # the CPU this answer used, not shared with the window's gauges
     res = retriever.search(question, k=options.k, mode=options.mode)
     emb = retriever.library.embedder
-    quoted = evidence.select(question, res.hits, emb) if res.supported else []
+    units = evidence.score_units(question, res.hits, emb) if res.supported else []
+    quoted = evidence.pick(units, res.hits)
     yield Retrieved(res.hits, res.elapsed_ms, res.supported, res.reason, quoted)
     src = AnswerSource(model_file=llm.path.name, quant=llm.quant, embedder=emb.name,
                        precision=emb.precision.value)
@@ -165,8 +175,10 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
             quant=src.quant, embedder=src.embedder, precision=src.precision,
         )
         return
-    hits = fit_sources(llm, question, res.hits, options.max_tokens)
-    prompt = llm.render(build_messages(question, hits))
+    texts = (evidence.excerpts(units, res.hits, options.source_chars)
+             if options.source_chars > 0 else None)
+    hits = fit_sources(llm, question, res.hits, options.max_tokens, texts)
+    prompt = llm.render(build_messages(question, hits, texts[:len(hits)] if texts else None))
     stats: list[GenStats] = []
     pieces: list[str] = []
     for piece in llm.stream(prompt, max_tokens=options.max_tokens,

@@ -52,6 +52,8 @@ class Settings:
     top_k: int = 5
     temperature: float = 0.1
     max_tokens: int = 256
+    # Characters of each source the model reads (0: whole passages); see rag.AskOptions.
+    source_chars: int = 0
     context_size: int = 4096
     threads: int = 0  # 0: number of physical cores
     gpu_layers: int = 0

@@ -61,3 +61,35 @@ def test_curb65_score_sentence_is_quoted_from_the_demo_guideline(tmp_path: Path,
 
 def test_hits_without_sentences_give_no_evidence(embedder: Any) -> None:
     assert select("anything", [Hit(1, 1, "/x.txt", None, None, 0.5, "ok")], embedder) == []
+
+
+WARFARIN = ("Warfarin clinic review. The patient has atrial fibrillation. His INR today was 6.2 "
+            "after a course of clarithromycin. Plan: hold two doses and recheck the INR in three "
+            "days. Usual maintenance dose is 5 mg daily. He was reminded about bleeding signs. "
+            "Next routine review in four weeks with the anticoagulation nurse.")
+
+
+def test_excerpts_keep_the_best_sentence_and_the_one_after_it() -> None:
+    """A unit of logic, scores given by hand: the best unit, then its neighbours (the plan after
+    the finding first), "…" for what was left out, page order kept, short hits whole."""
+    from medsearch_app.core.evidence import Unit, excerpts
+
+    spans = units(WARFARIN)
+    scores = [0.1, 0.2, 0.9, 0.3, 0.25, 0.1, 0.05]
+    assert len(spans) == len(scores)
+    scored = sorted((Unit(sc, 1, a, b) for sc, (a, b) in zip(scores, spans, strict=True)),
+                    key=lambda u: -u.score)
+    hits = [Hit(1, 1, "/w.md", None, None, 0.9, WARFARIN),
+            Hit(2, 2, "/short.md", None, None, 0.5, "Gout: colchicine 500 micrograms.")]
+    long_one, short_one = excerpts(scored, hits, 160)
+    assert long_one.startswith("… The patient has atrial fibrillation. His INR today was 6.2")
+    assert "Plan: hold two doses and recheck the INR in three days." in long_one
+    assert long_one.endswith("…") and "Next routine review" not in long_one
+    assert len(long_one) <= 160 + 8
+    assert long_one.index("6.2") < long_one.index("hold two doses")
+    assert short_one == "Gout: colchicine 500 micrograms."
+    # A budget larger than the passage keeps it whole, without marks.
+    assert excerpts(scored, hits[:1], 10_000) == [" ".join(WARFARIN.split())]
+    # A budget smaller than the best unit still keeps that unit.
+    tiny = excerpts(scored, hits[:1], 10)[0]
+    assert "His INR today was 6.2" in tiny and "Plan" not in tiny
