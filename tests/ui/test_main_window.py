@@ -381,3 +381,26 @@ def test_gui_stays_responsive_while_indexing_and_generating(
               f"{meter.max_ms:.1f} ms, p99 {meter.percentile(99):.1f} ms, "
               f"{len(meter.gaps_ms)} ticks of 10 ms (limit {STALL_LIMIT_MS:.0f} ms)")
     assert meter.max_ms < STALL_LIMIT_MS, f"GUI thread stalled {meter.max_ms:.0f} ms"
+
+
+def test_source_text_setting_shortens_the_prompt(ready_ui: UiSession, qtbot: Any) -> None:
+    """Settings panel "Source text for the model": a number cuts each source to excerpts, so
+    the same question's prompt is shorter; the quoted evidence does not change."""
+    win = ready_ui.win
+    spin = win.settings_panel.source_chars
+    settings = win.engine.settings
+    assert spin.value() == settings.source_chars == 0  # whole passages by default
+    results = {}
+    try:
+        for chars in (0, 300):
+            spin.setValue(chars)
+            assert settings.source_chars == chars
+            job = win.ask(CURB_QUESTION).id
+            qtbot.waitUntil(lambda: win.answer_job is None, timeout=_ms(ANSWER_TIMEOUT_S))
+            results[chars] = _answer_events(ready_ui, job)[1]
+    finally:
+        spin.setValue(0)
+    whole, cut = results[0], results[300]
+    assert cut.timings.prompt_tokens < 0.75 * whole.timings.prompt_tokens, (
+        cut.timings.prompt_tokens, whole.timings.prompt_tokens)
+    assert [e.text for e in cut.evidence] == [e.text for e in whole.evidence]

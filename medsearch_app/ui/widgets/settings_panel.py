@@ -125,6 +125,14 @@ class SettingsPanel(QWidget):
                                    value=settings.temperature)
         self.max_tokens = QSpinBox(minimum=16, maximum=4096, singleStep=16,
                                    value=settings.max_tokens)
+        self.source_chars = QSpinBox(minimum=0, maximum=4000, singleStep=100,
+                                     value=settings.source_chars, suffix=" characters")
+        self.source_chars.setSpecialValueText("whole passages")
+        self.source_chars.setToolTip(
+            "How much of each source the model reads. Whole passages: everything retrieved. "
+            "A number: each source cut to its best sentences and their neighbours, about that "
+            "long; fewer tokens to read, so the answer starts sooner (README, 'Time to first "
+            "token'). The quoted evidence is the same either way.")
         self.mode = QComboBox()
         self.mode.addItems(["hybrid", "dense", "keyword"])
         self.mode.setCurrentText(settings.retrieval_mode)
@@ -138,8 +146,10 @@ class SettingsPanel(QWidget):
         of.addRow("Sources per answer:", self.top_k)
         of.addRow("Temperature:", self.temp)
         of.addRow("Max answer tokens:", self.max_tokens)
+        of.addRow("Source text for the model:", self.source_chars)
         of.addRow("Retrieval:", self.mode)
-        for w in (self.threads, self.ctx, self.top_k, self.max_tokens, self.gpu_layers):
+        for w in (self.threads, self.ctx, self.top_k, self.max_tokens, self.gpu_layers,
+                  self.source_chars):
             w.valueChanged.connect(self._changed)
         self.temp.valueChanged.connect(self._changed)
         self.mode.currentTextChanged.connect(self._changed)
@@ -240,6 +250,7 @@ class SettingsPanel(QWidget):
         s.top_k = self.top_k.value()
         s.temperature = round(self.temp.value(), 2)
         s.max_tokens = self.max_tokens.value()
+        s.source_chars = self.source_chars.value()
         s.retrieval_mode = self.mode.currentText()
         s.gpu_layers = self.gpu_layers.value()
         self.settings_changed.emit()
