@@ -1,7 +1,7 @@
 """Whole passages or excerpts: what the model reads of each source, answer quality and time to
 first token, side by side.
 
-Run:  .venv/bin/python bench/bench_sources.py [--source-chars 0,600,400] [--pubmedqa DIR]
+Run:  .venv/bin/python bench/bench_sources.py [--source-chars 0,600,300] [--pubmedqa DIR]
                  [--limit N] [--json OUT]
 
 The questions are the project's own small library (tests/data/small_library: clinic notes and
@@ -49,7 +49,7 @@ def _row(name: str, summary: dict[str, Any]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source-chars", default="0,600,400",
+    ap.add_argument("--source-chars", default="0,600,300",
                     help="comma-separated settings to compare (default: %(default)s)")
     ap.add_argument("--pubmedqa", metavar="DIR", help="also PubMedQA from this folder")
     ap.add_argument("--limit", type=int, default=60, help="PubMedQA questions (default 60)")
