@@ -15,7 +15,8 @@ instructions). Then each prompt is answered twice, alternating, 8 tokens, greedy
 
 Reported per mode: median TTFT and prompt tokens read; the saving is the ratio. Also reported:
 the tokens the sources would take if cut to the passages' evidence sentences (what the embedder
-matched), for scale; the app does not cut them. Exits 0.
+matched), for scale; the app cuts sources only when asked (settings "source_chars": excerpts,
+measured by bench/bench_sources.py). Exits 0.
 """
 
 from __future__ import annotations

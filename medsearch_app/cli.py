@@ -134,7 +134,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     try:
         opts = eng.ask_options(k=args.k, mode=args.mode, max_tokens=args.max_tokens)
-        if args.source_chars is not None:
+        if getattr(args, "source_chars", None) is not None:  # `demo` has no such option
             opts.source_chars = args.source_chars
         done: AnswerDone | None = None
         streamed = False

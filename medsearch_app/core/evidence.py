@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embed import Embedder
+from .embed import Embedder, Precision
 from .store import query_terms
 from .terms import WordSet
 from .types import Evidence, Hit
@@ -121,8 +121,14 @@ def score_units(question: str, hits: Sequence[Hit], embedder: Embedder) -> list[
     if not cands:
         return []
     qwords = [w for w in query_terms(question) if not w.isdigit()]
-    vecs = embedder.embed_batch([question] + [" ".join(h.text[a:b].split())
-                                              for _, h, a, b in cands])
+    texts = [question] + [" ".join(h.text[a:b].split()) for _, h, a, b in cands]
+    if embedder.precision in (Precision.INT8, Precision.ONNX_INT8):
+        # Dynamic int8 quantizes activations with one scale per batch, so a sentence's vector
+        # (and which of two close sentences is quoted) would depend on what else was retrieved.
+        # One at a time, each sentence scores the same whatever its neighbours: ~2 ms each.
+        vecs = np.concatenate([embedder.embed_batch([t]) for t in texts])
+    else:
+        vecs = embedder.embed_batch(texts)
     cos = np.asarray(vecs[1:]) @ np.asarray(vecs[0])
     scored = []
     for (n, h, a, b), c in zip(cands, cos, strict=True):

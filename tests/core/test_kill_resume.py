@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,17 +20,26 @@ from bench_kill import kill_loop, library, medsearch, write_notes  # noqa: E402
 def test_killed_indexing_leaves_a_consistent_library_that_resumes(tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     write_notes(notes, 60, seed=7)
+    # The default (ONNX) embedder is exported once per cache: not inside the timed run.
+    from medsearch_app.core.embed import load_embedder
+    from medsearch_app.core.settings import Settings
+
+    load_embedder(None, Settings().precision, threads=1).close()
+    t0 = time.monotonic()
     clean = medsearch(tmp_path / "clean", "index", str(notes), "-q", "--json")
+    clean_s = time.monotonic() - t0
     assert clean.returncode == 0, clean.stderr
     expected = library(tmp_path / "clean")
     assert expected["consistent"] and expected["totals"]["documents"] == 60
 
-    rounds = kill_loop(tmp_path / "home", notes, kills=3, seed=7, min_s=4.0, max_s=12.0,
-                       log=False)
+    # Kills land inside a run: between 40 % and 90 % of the clean run's own wall time (it was
+    # 4-12 s fixed, and indexing got faster than 4 s).
+    rounds = kill_loop(tmp_path / "home", notes, kills=3, seed=7, min_s=0.4 * clean_s,
+                       max_s=0.9 * clean_s, log=False)
     for r in rounds:
         assert r.consistent, r.problems
         assert r.documents <= 60 and set(r.statuses) <= {"indexed", "pending"}
-    assert any(r.killed for r in rounds)
+    assert any(r.killed for r in rounds), (clean_s, rounds)
 
     final = medsearch(tmp_path / "home", "index", str(notes), "-q", "--json")
     assert final.returncode == 0, final.stderr

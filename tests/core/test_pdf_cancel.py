@@ -65,6 +65,9 @@ class WordEmbedder:
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         return whitespace_offsets(text)
 
+    def leave_core(self, on: bool) -> None:
+        pass
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         out = np.ones((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
