@@ -160,13 +160,14 @@ def _extract_seconds(files: list[Path]) -> float:
 def _raw(texts: list[str], precision: str, threads: int, cache: Path) -> dict[str, float]:
     """The raw library in a fresh process: its wall time (start-up included) and encode time."""
     from medsearch_app.core.embed import default_embedder_path
+    from medsearch_app.core.offline import PRIVACY_ENV
 
     model = default_embedder_path()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(texts, fh)
     try:
-        env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-                   TOKENIZERS_PARALLELISM="false")
+        # The bare library runs as privately as the app: no hub, no onnxruntime telemetry.
+        env = dict(os.environ, **PRIVACY_ENV, TOKENIZERS_PARALLELISM="false")
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", RAW, fh.name, str(threads), precision,
                                str(model), str(cache)], env=env, capture_output=True,

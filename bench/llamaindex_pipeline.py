@@ -18,8 +18,11 @@ import os
 import sys
 import time
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# As in medsearch_app/core/offline.py (this runs in LlamaIndex's own venv, without the app):
+# no hub look-ups, no telemetry from any library, whatever the environment said.
+for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY",
+             "ORT_DISABLE_TELEMETRY"):
+    os.environ[_var] = "1"
 t_start = time.perf_counter()
 
 from llama_index.core import Settings, SimpleDirectoryReader, VectorStoreIndex  # noqa: E402

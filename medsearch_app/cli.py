@@ -253,7 +253,7 @@ def cmd_delete_data(args: argparse.Namespace) -> int:
     """Remove the library, indexes, comparisons and settings (models kept unless --models)."""
     from dataclasses import asdict
 
-    from .core.forget import delete_user_data
+    from .core.forget import delete_user_data, forget_onnxruntime_telemetry
     from .core.settings import data_home
 
     home = data_home()
@@ -266,12 +266,17 @@ def cmd_delete_data(args: argparse.Namespace) -> int:
         if reply.strip().lower() != "delete":
             print("Nothing deleted.")
             return EXIT_OK
+    telemetry, telemetry_note = forget_onnxruntime_telemetry(home)
     removed = delete_user_data(home, models=args.models)
     lines = [f"removed {r.name} ({r.files} files, {r.bytes / 2**20:.1f} MiB)" for r in removed]
     lines.append(f"{len(removed)} entries removed from {home}" + (
         "" if args.models else "; models kept (--models removes them too)"))
+    if telemetry_note:
+        lines.append(telemetry_note)
     _emit(args, {"home": str(home), "removed": [asdict(r) for r in removed],
-                 "models_kept": not args.models}, "\n".join(lines))
+                 "models_kept": not args.models,
+                 "outside_data_folder": {"removed": [asdict(telemetry)] if telemetry else [],
+                                         "note": telemetry_note}}, "\n".join(lines))
     return EXIT_OK
 
 
@@ -432,7 +437,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
         from .ui.app import run_app
     except ImportError as exc:
         raise UserError(f"the desktop app cannot start: {exc}", EXIT_RESOURCES) from exc
-    return int(run_app(sys.argv[:1], quit_after=getattr(args, "quit_after", None)))
+    return int(run_app(sys.argv[:1], quit_after=getattr(args, "quit_after", None),
+                       ask=getattr(args, "ask", None)))
 
 
 # ---- parser ------------------------------------------------------------------------------------
@@ -495,6 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quit-after", type=float, metavar="SECONDS",
                     help="close the window after this long and print the start-up time "
                     "(install checks)")
+    sp.add_argument("--ask", metavar="QUESTION",
+                    help="ask this question as soon as the library is open (checks)")
     sp = add("selftest", cmd_selftest, "check every part on this machine (exit 1 if one fails)")
     sp.add_argument("--no-window", action="store_true",
                     help="skip opening the main window (machines without Qt's libraries)")

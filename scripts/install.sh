@@ -21,6 +21,13 @@ if [ ${#need_apt[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 
     libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxi6 >/dev/null
 fi
 
+# strace: the no-network test watches system calls (tests/ui/test_no_network_syscalls.py).
+if ! command -v strace >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "[install] strace for the no-network test"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null
+fi
+
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 VPY=.venv/bin/python
 $VPY -m pip install -q --upgrade pip setuptools wheel

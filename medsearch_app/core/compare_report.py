@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import os
 import platform
 import sys
 from dataclasses import asdict
@@ -23,6 +24,7 @@ import psutil
 
 from .compare import CompareDone, ComparePlan, LevelResult
 from .recommend import Budget, Recommendation
+from .settings import data_home
 
 COLUMNS = ["quant", "file", "file_mb", "load_s", "rss_mb", "model_rss_mb", "peak_rss_mb",
            "vram_mb", "ttft_ms", "prompt_tokens_per_s", "tokens_per_s", "bandwidth_share_pct",
@@ -118,6 +120,10 @@ def write(done: CompareDone, plan: ComparePlan, budget: Budget, rec: Recommendat
 
 
 def _chart(levels: list[LevelResult], x_key: str, x_label: str) -> str:
+    # matplotlib caches its font list under ~/.cache/matplotlib unless told otherwise: keep it
+    # in the data folder, so that MedSearch writes nothing outside it (README: privacy).
+    if "matplotlib" not in sys.modules:
+        os.environ["MPLCONFIGDIR"] = str(data_home() / "cache" / "matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")

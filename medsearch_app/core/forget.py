@@ -7,6 +7,12 @@ and reports (they hold questions and answers), evaluation corpora and the settin
 `models=True`. The answer history lives only in the open window's memory, and MedSearch writes
 no log files (logs go to the terminal), so nothing else holds the user's text.
 
+Outside the data folder: MedSearch versions before telemetry was turned off let onnxruntime
+write a device id and an event cache to `~/.cache/Microsoft/DeveloperTools/.onnxruntime`. That
+folder is removed too when MedSearch made it: when it is no older than the data folder's oldest
+file (onnxruntime first ran when MedSearch first indexed). An older one belongs to another program
+that uses onnxruntime and is left, with a message saying so.
+
 Run it with the library closed (the window quit, no `medsearch index` running).
 """
 
@@ -39,6 +45,41 @@ def _size(path: Path) -> tuple[int, int]:
             except OSError:
                 pass
     return files, total
+
+
+def onnxruntime_telemetry_dir() -> Path:
+    """Where onnxruntime's 1DS telemetry keeps its device id and event cache on Linux."""
+    return Path.home() / ".cache" / "Microsoft" / "DeveloperTools" / ".onnxruntime"
+
+
+def _oldest_mtime(folder: Path) -> float | None:
+    times = [p.lstat().st_mtime for p in folder.rglob("*") if p.is_file()] if folder.is_dir() \
+        else []
+    return min(times) if times else None
+
+
+def forget_onnxruntime_telemetry(home: Path, folder: Path | None = None
+                                 ) -> tuple[Removed | None, str]:
+    """Remove onnxruntime's telemetry folder when an older MedSearch made it (see the module
+    docstring); returns what was removed and a sentence for the user ("" when there was none).
+    Call it before the data folder is deleted: its age is what tells."""
+    folder = folder or onnxruntime_telemetry_dir()
+    if not folder.is_dir():
+        return None, ""
+    made, since = _oldest_mtime(folder), _oldest_mtime(home)
+    if since is None or (made is not None and made < since - 60):
+        return None, (f"kept {folder}: onnxruntime's telemetry data, older than your MedSearch "
+                      "library, so another program made it")
+    files, size = _size(folder)
+    shutil.rmtree(folder)
+    for parent in (folder.parent, folder.parent.parent):  # DeveloperTools, Microsoft if empty
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+    return Removed(str(folder), files, size), (
+        f"removed {folder}: a device id and event cache onnxruntime wrote for an older "
+        "MedSearch (telemetry is off now)")
 
 
 def delete_user_data(home: Path, *, models: bool = False) -> list[Removed]:

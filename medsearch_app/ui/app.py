@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from ..core.types import AnswerDone
 from ..demo import resources_dir
 from .main_window import MainWindow
 
@@ -20,10 +22,13 @@ def app_icon() -> QIcon:
         return QIcon()
 
 
-def run_app(argv: list[str], *, quit_after: float | None = None) -> int:
+def run_app(argv: list[str], *, quit_after: float | None = None, ask: str | None = None) -> int:
     """Open the main window and run the event loop until it closes. With `quit_after` (seconds)
     the window closes itself after that long, as a user would close it, and the time from the
-    process's start to the shown window is printed (install checks, start-up measurement)."""
+    process's start to the shown window is printed (install checks, start-up measurement).
+    With `ask`, that question is asked as soon as the library is open, as a user would type it,
+    and the answer's first line is printed when it is done (the no-network check); the window
+    then stays open until that answer is done, `quit_after` or not (at most 10 minutes)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("pypdf", "llama_cpp"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -34,6 +39,9 @@ def run_app(argv: list[str], *, quit_after: float | None = None) -> int:
     app.setWindowIcon(app_icon())
     win = MainWindow()
     win.show()
+    answered = _ask_when_ready(win, ask) if ask else threading.Event()
+    if not ask:
+        answered.set()
     if quit_after is not None:
         import psutil
         from PySide6.QtCore import QTimer
@@ -44,11 +52,48 @@ def run_app(argv: list[str], *, quit_after: float | None = None) -> int:
                   f"({app.platformName()}); closing in {quit_after:g} s", file=sys.stderr,
                   flush=True)
 
+        deadline = time.monotonic() + 600
+
+        def close_when_answered() -> None:
+            if answered.is_set() or time.monotonic() > deadline:
+                win.close()
+            else:
+                QTimer.singleShot(500, close_when_answered)
+
         QTimer.singleShot(0, shown)
-        QTimer.singleShot(int(quit_after * 1000), win.close)
+        QTimer.singleShot(int(quit_after * 1000), close_when_answered)
     rc = app.exec()
     win.shutdown()
     return int(rc)
+
+
+def _ask_when_ready(win: MainWindow, question: str) -> threading.Event:
+    """Ask `question` once the library is open; the event is set when the answer is done."""
+    asked, job_ids, done = time.monotonic(), [], threading.Event()
+
+    def on_event(job: int, ev: object) -> None:
+        if isinstance(ev, AnswerDone) and job in job_ids:
+            first = (ev.answer or "(no answer)").strip().splitlines()[0][:160]
+            print(f"answered in {time.monotonic() - asked:.1f} s: {first}", file=sys.stderr,
+                  flush=True)
+            done.set()
+
+    def ready(_ev: object) -> None:
+        nonlocal asked
+        asked = time.monotonic()
+        job = win.ask(question)
+        if job is None:
+            print("the question could not be asked", file=sys.stderr, flush=True)
+            done.set()
+        else:
+            job_ids.append(job.id)
+
+    win.jobs.yielded.connect(on_event)
+    if win.ready:
+        ready(None)
+    else:
+        win.library.ready_changed.connect(ready)
+    return done
 
 
 if __name__ == "__main__":

@@ -125,4 +125,8 @@ def test_the_command_line_demo_runs_without_any_network_interface(tmp_path: Path
                          cwd=str(REPO))
     assert out.returncode == 0, out.stderr[-2000:]
     answer = json.loads(out.stdout)
-    assert answer["answer"] and answer["citations"], answer
+    # What the pipeline guarantees whatever the model writes: an answer, and the quoted evidence
+    # from the demo guideline (retrieval). Whether the small model's greedy answer carries a "[n]"
+    # differs between instruction sets (none on an AVX2-only EPYC), so it is not asserted here.
+    assert answer["answer"], answer
+    assert any("CURB-65" in e["text"] for e in answer["evidence"]), answer["evidence"]
