@@ -5,15 +5,45 @@ A sentence is supported when every number in it (with its unit, when it has one:
 least half of its content words occur in the passages it cites. Numbers are where invention
 hurts patients, so a changed dose or a date that appears nowhere is always caught. Sentences
 that cite nothing are marked too; a sentence with fewer than two content words makes no claim.
+
+Pairings. A dose can be in the source and still be wrong: "amoxicillin 500 mg" is invented when
+the source gives 500 mg for clarithromycin and 1 g for amoxicillin. So a quantity that the
+answer gives for a specific term must occur in a source sentence that names that term:
+
+- Quantities: numbers with a unit ("500 mg", "for 5 days", "2 puffs"; in the answer also a
+  number word from "two" on with a unit: "two doses") and frequencies ("twice daily", "every 8
+  hours", "BD", "t.d.s.", "q8h", "8-hourly"; "daily", "weekly" or a lowercase "bd" only right
+  after a dose: "10 mg weekly"). Frequencies compare by rate: "every 8 hours", "TDS" and "three
+  times a day" are one frequency; "once daily" and "twice daily" are not. A frequency in no
+  cited passage is reported like a missing number. Frequency abbreviations and units ("TDS",
+  "mcg") are checked with their quantities, not as specific terms.
+- Given for, in the answer sentence: the sentence is cut into clauses at ";", ", " and the
+  words and/or/but/plus/then/while/whereas. Quantities joined by punctuation and FILLER words
+  form one dose ("500 mg by mouth three times daily for 5 days"). A dose written right next to
+  a term ("amoxicillin 500 mg", "500 mg of amoxicillin"; routes may stand between) is given
+  for that term, the one before it first. Otherwise ("amoxicillin is started in CAP at 500 mg")
+  it is given for any term of its clause, or, in a clause naming none, of its sentence. Units,
+  routes and frequency abbreviations ("mmol", "IV", "BD") are not terms here; a sentence naming
+  no term has nothing to pair, and numbers without a unit are checked for presence only.
+- Source sentence: sentences end at . ! ? or a line end. A sentence that names no term
+  continues the one before ("Start metformin 500 mg daily. Increase to 1 g after a week."), and
+  a short heading line naming a term and no quantity ("Community-acquired pneumonia (CAP)") is
+  part of the sentences under it, up to the next such heading.
+
+Only a quantity that the cited sentences give elsewhere is flagged ("“500 mg” is given for
+amoxicillin in the answer but not in the source sentence that names it"). Two drugs given in
+one source sentence ("amoxicillin 1 g and clarithromycin 500 mg twice daily") are not told
+apart: that would need a parse of the source, and guessing would flag correct answers.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from .store import query_terms
-from .terms import WordSet, specific_terms
+from .terms import TOKEN, Term, WordSet, specific_terms
 from .types import Hit, SentenceCheck, Verdict
 
 CITE = re.compile(r"\[(\d{1,2})\]")
@@ -32,35 +62,227 @@ UNITS = {
     "yr": "y", "yrs": "y", "min": "min", "mins": "min", "minute": "min", "minutes": "min",
     "bpm": "bpm", "dose": "dose", "doses": "dose", "tablet": "tab", "tablets": "tab",
     "puff": "puff", "puffs": "puff", "times": "times",
+    "milligram": "mg", "milligrams": "mg", "microgram": "mcg", "micrograms": "mcg",
+    "kilogram": "kg", "kilograms": "kg", "millilitre": "ml", "millilitres": "ml",
+    "milliliter": "ml", "milliliters": "ml", "mls": "ml", "litre": "l", "litres": "l",
+    "liter": "l", "liters": "l", "tab": "tab", "tabs": "tab",
 }
 NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
      "eleven", "twelve"])}
 MIN_OVERLAP = 0.5
 
+_WORDS = "|".join(NUMBER_WORDS)
+# In an answer, "two doses" is a number; "one" is too often a determiner ("one day a week").
+SPELLED = re.compile(rf"\b({_WORDS.partition('|one|')[2]})\s+(%|[A-Za-zµμ]+(?:/[A-Za-z0-9]+)?)",
+                     re.IGNORECASE)
+# Routes and times of day: never the term a dose is given for.
+ROUTES = ("po", "iv", "im", "sc", "sl", "pr", "ng", "neb", "prn", "stat", "nocte", "mane",
+          "qhs", "oral", "orally", "intravenous", "intravenously", "intramuscular",
+          "intramuscularly", "subcutaneous", "subcutaneously", "sublingual", "sublingually",
+          "nebulised", "nebulized", "inhaled", "topical", "topically", "rectally", "mouth")
+FREQUENCY = re.compile(
+    rf"\b(?:(?P<count>once|twice|thrice|(?:\d+|{_WORDS})[\s-]*times?|\d+\s?[x×])[\s-]*"
+    r"(?:(?:a|an|per|each|every|in\s+a)\s+)?(?P<per>day|daily|week|weekly|month|monthly|hour)"
+    rf"|every\s+(?P<every>\d+|{_WORDS}|other)?[\s-]*"
+    r"(?P<unit>hours?|hrs?|h|days?|weeks?|wks?|months?|morning|evening|night)"
+    r"|(?P<hourly>\d+)[\s-]*(?:hourly|hrly)|q\s?(?P<q>\d+)\s?h(?:rs?|ours?)?"
+    r"|(?P<abbr>[oqb]\.?d|b\.?i\.?d|t\.?d\.?s|t\.?i\.?d|q\.?d\.?s|q\.?i\.?d)"
+    r"|(?P<bare>daily|weekly|monthly|nightly))\b",
+    re.IGNORECASE)
+ABBR_RATE = {"od": "1/d", "qd": "1/d", "bd": "2/d", "bid": "2/d", "tds": "3/d", "tid": "3/d",
+             "qds": "4/d", "qid": "4/d"}
+PERIOD = {"h": "h", "d": "d", "w": "wk", "m": "mo"}
+# A lowercase "bd" or a bare "daily" is a frequency only right after a dose ("75 mg daily").
+DOSE_END = re.compile(rf"(?:\d|\b(?:{_WORDS}))\s*(%|[A-Za-zµμ]+)(?:/[A-Za-z0-9]+)?\s+"
+                      rf"(?:(?:by\s+mouth|{'|'.join(ROUTES)})\s+)?$", re.IGNORECASE)
+CLAUSE = re.compile(r";|,\s|\s(?:and|or|but|plus|then|while|whereas)\s", re.IGNORECASE)
+# What may stand inside one dose ("500 mg by mouth for 5 days"), and right between a drug and
+# its dose ("amoxicillin 500 mg", "500 mg of amoxicillin"; not "started in HFrEF at 500 mg").
+FILLER = frozenset(("for", "at", "of", "by", "over", "to", "a", "an", "per", "x", "the", "dose",
+                    *ROUTES))
+NEXT_TO = frozenset(("of", *ROUTES))
+RATE = "rate"  # the unit of a frequency's key: ("2/d", RATE)
+
+
+class Quantity(NamedTuple):
+    """A number with its unit, ("500", "mg"), or a frequency, ("2/d", RATE), where written."""
+
+    key: tuple[str, str | None]
+    written: str
+    start: int
+    end: int
+
 
 def numbers(text: str, *, spelled: bool = False) -> list[tuple[str, str | None, str]]:
     """(value, unit or None, as written) for each number written in digits; with `spelled`,
-    also "three days" as "3 d" (sources spell numbers out; answers are checked on digits)."""
+    also "three days" as "3 d" (sources spell numbers out)."""
     if spelled:
-        text = re.sub(r"\b(" + "|".join(NUMBER_WORDS) + r")\b",
+        text = re.sub(r"\b(" + _WORDS + r")\b",
                       lambda m: NUMBER_WORDS[m.group(1).lower()], text, flags=re.IGNORECASE)
     out = []
     for m in NUMBER.finditer(text):
-        value = _value(m.group(1))
-        unit_word = (m.group(2) or "").lower()
-        base = unit_word.split("/")[0]
-        unit = None
-        if base in UNITS:
-            unit = UNITS[base] + ("/" + unit_word.split("/")[1] if "/" in unit_word else "")
-        out.append((value, unit, m.group(0).strip() if unit else m.group(1)))
+        unit = _unit(m.group(2) or "")
+        out.append((_value(m.group(1)), unit, m.group(0).strip() if unit else m.group(1)))
     return out
+
+
+def _unit(word: str) -> str | None:
+    base, slash, per = word.lower().partition("/")
+    return UNITS[base] + slash + per if base in UNITS else None
 
 
 def _value(s: str) -> str:
     whole, _, frac = s.replace(",", "").partition(".")
     whole, frac = whole.lstrip("0") or "0", frac.rstrip("0")
     return f"{whole}.{frac}" if frac else whole
+
+
+def _count(word: str) -> int:
+    w = word.lower()
+    return {"once": 1, "twice": 2, "thrice": 3, "other": 2}.get(w) or int(NUMBER_WORDS.get(w, w))
+
+
+def _every(n: int, period: str) -> str:
+    """The rate of "every n <period>": "every 8 hours" is "3/d", "every 48 hours" "every 2 d"."""
+    if period == "h" and n and 24 % n == 0:
+        return f"{24 // n}/d"
+    if period == "h" and n and n % 24 == 0:
+        return _every(n // 24, "d")
+    if period == "d" and n == 7:
+        return "1/wk"
+    return f"1/{period}" if n == 1 else f"every {n} {period}"
+
+
+def _rate(m: re.Match[str]) -> str:
+    g = {k: (v or "").lower() for k, v in m.groupdict().items()}
+    if g["count"]:
+        n = _count(re.findall(r"\d+|[a-z]+", g["count"])[0])
+        return f"{n}/{PERIOD[g['per'][0]]}"
+    if g["unit"]:
+        if g["unit"] in ("morning", "evening", "night"):
+            return "1/d"
+        return _every(_count(g["every"]) if g["every"] else 1, PERIOD[g["unit"][0]])
+    if g["hourly"] or g["q"]:
+        return _every(int(g["hourly"] or g["q"]), "h")
+    if g["abbr"]:
+        return ABBR_RATE[g["abbr"].replace(".", "")]
+    return {"d": "1/d", "w": "1/wk", "m": "1/mo", "n": "1/d"}[g["bare"][0]]
+
+
+def _frequencies(text: str) -> list[Quantity]:
+    out = []
+    for m in FREQUENCY.finditer(text):
+        weak = m.group("bare") or (m.group("abbr") and not m.group("abbr").isupper())
+        dose = DOSE_END.search(text[max(0, m.start() - 50):m.start()]) if weak else None
+        if weak and (dose is None or _unit(dose.group(1)) is None):
+            continue
+        out.append(Quantity((_rate(m), RATE), m.group(0), m.start(), m.end()))
+    return out
+
+
+def _quantities(claim: str) -> list[Quantity]:
+    """Frequencies, and numbers (digits; number words only with a unit) outside them."""
+    freqs = _frequencies(claim)
+    found = []
+    for m in NUMBER.finditer(claim):
+        unit = _unit(m.group(2) or "")
+        end = m.end() if unit else m.end(1)
+        found.append(Quantity((_value(m.group(1)), unit), claim[m.start():end].strip(),
+                              m.start(), end))
+    found += [Quantity((NUMBER_WORDS[m.group(1).lower()], _unit(m.group(2))), m.group(0),
+                       m.start(), m.end()) for m in SPELLED.finditer(claim) if _unit(m.group(2))]
+    out = freqs + [q for q in found
+                   if not any(f.start < q.end and q.start < f.end for f in freqs)]
+    return sorted(out, key=lambda q: q.start)
+
+
+def _keys(text: str) -> set[tuple[str, str | None]]:
+    """What a source text holds: numbers with units (spelled ones too) and frequencies."""
+    return ({(v, u) for v, u, _ in numbers(text, spelled=True) if u}
+            | {f.key for f in _frequencies(text)})
+
+
+def _anchors(text: str, quantities: Sequence[Quantity]) -> list[tuple[int, int, Term]]:
+    """The specific terms a quantity can be attached to, with where each is written."""
+    out = []
+    for m in TOKEN.finditer(text):
+        if m.group(0)[0].isdigit() or any(q.start < m.end() and m.start() < q.end
+                                          for q in quantities):
+            continue
+        out += [(m.start(), m.end(), t) for t in specific_terms(m.group(0))
+                if t.key not in ROUTES and _unit(t.key) is None and not FREQUENCY.fullmatch(t.key)]
+    return out
+
+
+def _filler(gap: str, words: frozenset[str] = FILLER) -> bool:
+    """Whether only punctuation and `words` stand in a gap ("500 mg by mouth for 5 days")."""
+    marked = re.sub(r"[A-Za-z]+", lambda m: " " if m.group(0).lower() in words else "#", gap)
+    return re.fullmatch(r"[\s:()\-–]*", marked) is not None
+
+
+def _attached(claim: str, quantities: list[Quantity], i: int,
+              anchors: list[tuple[int, int, Term]]) -> list[Term]:
+    """The term(s) quantity i of an answer sentence is given for (see the module docstring)."""
+    first = last = i
+    while first and _filler(claim[quantities[first - 1].end:quantities[first].start]):
+        first -= 1
+    while last + 1 < len(quantities) and _filler(
+            claim[quantities[last].end:quantities[last + 1].start]):
+        last += 1
+    start, end = quantities[first].start, quantities[last].end
+    cuts = list(CLAUSE.finditer(claim))
+    lo = max((c.end() for c in cuts if c.end() <= start), default=0)
+    hi = min((c.start() for c in cuts if c.start() >= end), default=len(claim))
+    before = [(b, t) for a, b, t in anchors if lo <= a and b <= start]
+    if before and _filler(claim[before[-1][0]:start], NEXT_TO):
+        return [before[-1][1]]
+    after = [(a, t) for a, b, t in anchors if end <= a and b <= hi]
+    if after and _filler(claim[end:after[0][0]], NEXT_TO):
+        return [after[0][1]]
+    clause = [t for a, b, t in anchors if lo <= a and b <= hi] or [t for _, _, t in anchors]
+    return list({t.key: t for t in clause}.values())
+
+
+class _SourceSentence(NamedTuple):
+    words: WordSet  # the sentence with its heading and, when it names no term, the one before
+    keys: set[tuple[str, str | None]]
+
+
+def _source_sentences(passage: str) -> list[_SourceSentence]:
+    out = []
+    heading = body = ""
+    for a, b in split_sentences(passage):
+        s = passage[a:b].strip()
+        keys = _keys(s)
+        named = bool(_anchors(s, _frequencies(s)))
+        if named and not keys and (s.endswith(":") or (
+                not s.endswith((".", "!", "?")) and len(s.split()) <= 6)):
+            heading, body = s, ""
+            continue
+        body = s if named or not body else f"{body} {s}"
+        out.append(_SourceSentence(WordSet(f"{heading}\n{body}"), keys))
+    return out
+
+
+def _pairing(claim: str, quantities: list[Quantity], cited: list[str]) -> str:
+    """Why a quantity is given for a term no cited sentence gives it for, else ""."""
+    anchors = _anchors(claim, quantities)
+    if not anchors:
+        return ""
+    sentences = [s for passage in cited for s in _source_sentences(passage)]
+    for i, q in enumerate(quantities):
+        if q.key[1] is None:
+            continue
+        terms = _attached(claim, quantities, i, anchors)
+        naming = [s for s in sentences if any(s.words.has_term(t) for t in terms)]
+        if not naming or not any(q.key in s.keys for s in sentences):
+            continue  # the term or the quantity is in no single sentence: nothing to compare
+        if not any(q.key in s.keys for s in naming):
+            names = " or ".join(t.text for t in terms)
+            return (f"“{q.written}” is given for {names} in the answer but not in the source "
+                    f"sentence that names {'it' if len(terms) == 1 else 'them'}")
+    return ""
 
 
 def split_sentences(answer: str) -> list[tuple[int, int]]:
@@ -89,25 +311,29 @@ def check_sentence(claim: str, cited: list[str], cites: list[int]) -> tuple[Verd
     if SOURCE_LABEL.match(claim):  # the model repeating a source's label: "(guide.pdf, page 5)"
         return Verdict.NO_CLAIM, ""
     words = [w for w in query_terms(claim) if not w.replace(".", "").isdigit()]
-    nums = numbers(claim)
-    if len(words) < 2 and not nums:
+    if len(words) < 2 and not numbers(claim):
         return Verdict.NO_CLAIM, ""
     if not cited:
         return Verdict.UNCITED, "cites no source"
     where = "the cited source" if len(cites) == 1 else "the cited sources"
     text = "\n".join(cited)
-    have = numbers(text, spelled=True)
-    values = {v for v, _, _ in have}
-    with_unit = {(v, u) for v, u, _ in have if u}
-    for value, unit, written in nums:
-        if unit and (value, unit) not in with_unit:
-            return Verdict.NOT_FOUND, f"“{written}” is not in {where}"
-        if not unit and value not in values:
-            return Verdict.NOT_FOUND, f"“{written}” is not in {where}"
+    quantities = _quantities(claim)
+    values = {v for v, _, _ in numbers(text, spelled=True)}
+    keys = _keys(text)
+    for q in quantities:
+        if q.key[1] != RATE and (q.key not in keys if q.key[1] else q.key[0] not in values):
+            return Verdict.NOT_FOUND, f"“{q.written}” is not in {where}"
     ws = WordSet(text)
     for term in specific_terms(claim):
-        if not ws.has_term(term):
+        # Frequency abbreviations and units ("TDS", "mcg") are checked with their quantities.
+        if not FREQUENCY.fullmatch(term.key) and not _unit(term.key) and not ws.has_term(term):
             return Verdict.NOT_FOUND, f"“{term.text}” is not in {where}"
+    for q in quantities:
+        if q.key[1] == RATE and q.key not in keys:
+            return Verdict.NOT_FOUND, f"“{q.written}” is not in {where}"
+    reason = _pairing(claim, quantities, cited)
+    if reason:
+        return Verdict.NOT_FOUND, reason
     if words:
         share = sum(ws.has(w) for w in words) / len(words)
         if share < MIN_OVERLAP:
