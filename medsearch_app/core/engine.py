@@ -19,7 +19,7 @@ from . import metrics
 from .embed import Embedder, Precision, load_embedder
 from .library import Library
 from .llm import LlmRuntime
-from .models import resolve_model
+from .models import choose_default_model, resolve_model
 from .rag import AskOptions, answer
 from .search import Mode, Retriever
 from .settings import Settings, data_home, effective_threads
@@ -88,6 +88,14 @@ class Engine:
 
     def model_path(self) -> Path:
         return resolve_model(self.settings, model=self._model_arg, quant=self._quant_arg)
+
+    def model_reason(self) -> str:
+        """Why the answer model is the one it is (for the window's status bar)."""
+        if self._model_arg or self._quant_arg:
+            return "chosen for this session"
+        if self.settings.model_path:
+            return "chosen in the settings"
+        return choose_default_model(self.settings).reason
 
     @property
     def llm(self) -> LlmRuntime:

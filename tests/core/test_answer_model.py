@@ -1,0 +1,112 @@
+"""The answer model from its chunk packages: assembled once, checked, refused when damaged; the
+default answer model is the strongest installed one that fits the free memory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+from medsearch_app.core import answer_model as am
+from medsearch_app.core import models
+from medsearch_app.core.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _fake_packages(root: Path, slices: list[bytes], prefix: str = "fakechunk") -> list[str]:
+    names = []
+    for i, data in enumerate(slices, 1):
+        pkg = root / f"{prefix}_part{i}"
+        (pkg / "data").mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        (pkg / "data" / f"part{i:02d}.bin").write_bytes(data)
+        names.append(pkg.name)
+    return names
+
+
+def _model(names: list[str], whole: bytes, sha: str | None = None) -> am.ChunkedModel:
+    return am.ChunkedModel(title="Fake 1B", file_name="fake.gguf", packages=tuple(names),
+                           size=len(whole), sha256=sha or hashlib.sha256(whole).hexdigest(),
+                           license="Apache-2.0")
+
+
+def test_slices_assemble_in_order_into_a_verified_file(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    slices = [os.urandom(3000), os.urandom(5000), b"tail"]
+    names = _fake_packages(tmp_path / "site", slices)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    model = _model(names, b"".join(slices))
+    seen: list[int] = []
+    path = am.assemble(model, tmp_path / "models", progress=lambda d, t: seen.append(d))
+    assert path.read_bytes() == b"".join(slices)
+    assert seen[-1] == model.size and seen == sorted(seen)
+    assert am.verified(path, model) and am.verified(path, model, full=True)
+    path.write_bytes(b"x" * model.size)  # same size, other bytes: the stamp no longer matches
+    assert not am.verified(path, model)
+
+
+def test_a_damaged_package_is_refused_and_leaves_no_file(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    slices = [b"a" * 100, b"b" * 100]
+    names = _fake_packages(tmp_path / "site", slices, prefix="damaged")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    model = _model(names, b"a" * 100 + b"c" * 100)  # the pinned hash is of other bytes
+    with pytest.raises(am.ModelPackageError, match="not the pinned 200 bytes"):
+        am.assemble(model, tmp_path / "models")
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_a_missing_package_is_named(tmp_path: Path) -> None:
+    model = _model(["medsearch_no_such_chunk_part1"], b"x")
+    assert not model.installed()
+    with pytest.raises(am.ModelPackageError, match="medsearch-no-such-chunk-part1"):
+        am.assemble(model, tmp_path / "models")
+
+
+needs_answer_model = pytest.mark.skipif(not am.ANSWER_MODEL.installed(),
+                                        reason="the answer model's packages are not installed")
+
+
+@needs_answer_model
+@pytest.mark.slow
+def test_the_installed_packages_are_the_pinned_official_file() -> None:
+    path = am.assemble()
+    assert path.stat().st_size == 1_117_320_768
+    assert am.verified(path, full=True)  # SHA-256 computed now, not read from the stamp
+
+
+@needs_answer_model
+def test_the_default_is_the_answer_model_where_it_fits_else_the_small_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(models.DEFAULT_MODEL_ENV, raising=False)
+    settings = Settings()
+    choice = models.choose_default_model(settings)
+    assert choice.path.name == am.ANSWER_MODEL.file_name
+    assert "strongest installed model that fits" in choice.reason
+    mem = namedtuple("mem", "available total")
+    monkeypatch.setattr("psutil.virtual_memory", lambda: mem(int(1.5 * 2**30), 8 * 2**30))
+    low = models.choose_default_model(settings)
+    assert low.path == models.default_model_path()
+    assert "fallback" in low.reason and "needs about" in low.reason and "1.5 GiB free" in low.reason
+    monkeypatch.setenv(models.DEFAULT_MODEL_ENV, "small")
+    assert models.choose_default_model(settings).path == models.default_model_path()
+
+
+@needs_answer_model
+def test_models_command_names_the_default_and_why(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != models.DEFAULT_MODEL_ENV}
+    env["MEDSEARCH_HOME"] = str(tmp_path / "home")
+    out = subprocess.run([sys.executable, "-m", "medsearch_app", "models", "--json"], env=env,
+                         capture_output=True, text=True, timeout=300, cwd=str(REPO))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert Path(doc["default"]["path"]).name == am.ANSWER_MODEL.file_name
+    assert any(Path(m["path"]).name == am.ANSWER_MODEL.file_name and m["quant"] == "Q4_K_M"
+               for m in doc["models"])
