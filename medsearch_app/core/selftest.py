@@ -136,6 +136,14 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
             return (f"{ANSWER_MODEL.title}, SHA-256 checked, wrote {text.strip()[:30]!r}; "
                     f"default here: {chosen.path.name}")
 
+        def word_frequencies() -> str:
+            from .terms import is_specific_word, zipf
+
+            if not (zipf("what") > 5 and is_specific_word("rivaroxaban")
+                    and not is_specific_word("high")):
+                raise RuntimeError("English word frequencies give wrong answers")
+            return f"zipf('what') {zipf('what'):.1f}; 'rivaroxaban' is a specific term"
+
         def memory() -> str:
             s = metrics.sample()
             if s.rss_mb <= 0 or s.sys_total_mb <= 0:
@@ -167,6 +175,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
         _run("PDF extraction", pdf_parse, results)
         _run("GGUF generation", generation, results)
         _run("answer model", answer_model, results)
+        _run("word frequencies (the support gate)", word_frequencies, results)
         _run("memory and GPU gauges", memory, results)
         _run("comparison report chart", report_chart, results)
     for name, fn in extra or []:

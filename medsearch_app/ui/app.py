@@ -55,6 +55,9 @@ def run_app(argv: list[str], *, quit_after: float | None = None, ask: str | None
         deadline = time.monotonic() + 600
 
         def close_when_answered() -> None:
+            if ask and not answered.is_set() and asked_job_done(win):
+                print("the answer failed: see the error above", file=sys.stderr, flush=True)
+                answered.set()
             if answered.is_set() or time.monotonic() > deadline:
                 win.close()
             else:
@@ -65,6 +68,11 @@ def run_app(argv: list[str], *, quit_after: float | None = None, ask: str | None
     rc = app.exec()
     win.shutdown()
     return int(rc)
+
+
+def asked_job_done(win: MainWindow) -> bool:
+    """The question asked by `--ask` has finished, whether or not it produced an answer."""
+    return bool(getattr(win, "_asked_job_ids", None)) and win.answer_job is None
 
 
 def _ask_when_ready(win: MainWindow, question: str) -> threading.Event:
@@ -87,6 +95,7 @@ def _ask_when_ready(win: MainWindow, question: str) -> threading.Event:
             done.set()
         else:
             job_ids.append(job.id)
+            win._asked_job_ids = job_ids  # type: ignore[attr-defined]
 
     win.jobs.yielded.connect(on_event)
     if win.ready:
