@@ -122,6 +122,8 @@ def test_commands_and_window_open_no_connection_and_write_only_the_data_folder(
                     "What CURB-65 score means a patient with pneumonia should be admitted?"],
                    env)
     assert "window shown" in win.stderr and "answered in" in win.stderr, win.stderr[-3000:]
+    answered = next(line for line in win.stderr.splitlines() if "answered in" in line)
+    assert "do not support" not in answered, answered  # asked after the demo was indexed
     assert not (home / ".cache" / "Microsoft").exists()
     assert _outside_data_folder(home) == []
     # the commands really used this home's data folder
