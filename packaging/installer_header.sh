@@ -108,6 +108,7 @@ install_app() {
     # An upgrade keeps the model packs IT put in the models folder; the models this version
     # ships (the answer model, README.txt) are the new ones.
     if [ -d "$prefix/models" ]; then
+      mkdir -p "$staging/MedSearch/models"
       for f in "$prefix/models"/* "$prefix/models"/.[!.]*; do
         [ -e "$f" ] || continue
         [ -e "$staging/MedSearch/models/$(basename "$f")" ] || mv "$f" "$staging/MedSearch/models/"

@@ -48,7 +48,10 @@ def test_slices_assemble_in_order_into_a_verified_file(tmp_path: Path,
     assert path.read_bytes() == b"".join(slices)
     assert seen[-1] == model.size and seen == sorted(seen)
     assert am.verified(path, model) and am.verified(path, model, full=True)
-    path.write_bytes(b"x" * model.size)  # same size, other bytes: the stamp no longer matches
+    # Same size, other bytes, written later: the stamp (size, mtime) no longer vouches for it.
+    later = path.stat().st_mtime + 5
+    path.write_bytes(b"x" * model.size)
+    os.utime(path, (later, later))
     assert not am.verified(path, model)
 
 
