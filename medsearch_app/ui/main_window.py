@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.engine import Engine, SwitchReport
-from ..core.forget import Removed, delete_user_data
+from ..core.forget import Removed, delete_user_data, forget_onnxruntime_telemetry
 from ..core.settings import Settings, data_home
 from ..core.types import AnswerDone, Hit, IndexDone
 from .compare_actions import CompareActions
@@ -46,6 +46,15 @@ from .widgets.settings_panel import SettingsPanel
 from .workers import ModelOwner
 
 ASK_PAGE, MODELS_PAGE, COMPARE_PAGE = 0, 1, 2
+PREFERRED_SIZE = QSize(1400, 860)
+SCREEN_SHARE = 0.92  # of the screen's free area at most: a 1366x768 laptop shows it all
+PANE_SHARES = (0.30, 0.35, 0.35)  # library, answer, source
+
+
+def fit_size(preferred: QSize, available: QRect, share: float = SCREEN_SHARE) -> QSize:
+    """The preferred size, shrunk to `share` of the screen's available area where larger."""
+    return QSize(min(preferred.width(), int(available.width() * share)),
+                 min(preferred.height(), int(available.height() * share)))
 
 
 class MainWindow(QMainWindow):
@@ -55,9 +64,9 @@ class MainWindow(QMainWindow):
         self.engine = Engine(self.settings)
         self.closed = False
         self.model_title = ""
+        self.model_why = ""  # why this answer model: shown in the status bar's tooltip
         self.answer_job: Job | None = None
         self.setWindowTitle("MedSearch")
-        self.resize(1400, 860)
         self.library_panel = LibraryPanel()
         self.ask_panel = AskPanel()
         self.viewer = SourceViewer()
@@ -67,7 +76,7 @@ class MainWindow(QMainWindow):
         split.addWidget(self.library_panel)
         split.addWidget(self.ask_panel)
         split.addWidget(self.viewer)
-        split.setSizes([270, 500, 730])
+        self.ask_split = split
         self.compare_page = ComparePage()
         # Three pages with the whole window each: asking (library, answer, source), the models
         # (levels, embedder, gauges) and the comparison workbench.
@@ -96,7 +105,7 @@ class MainWindow(QMainWindow):
         self.library.checked.connect(self._show_check)
         self.quant = QuantActions(self.engine, self.settings, self.jobs, self.settings_panel,
                                   self.gauges, self.status, parent=self)
-        self.quant.model_changed.connect(self._on_model_changed)
+        self.quant.model_changed.connect(self._on_model_switched)
         self.quant.embedder_changed.connect(self._on_embedder_changed)
         self.compare = CompareActions(self.engine, self.settings, self.jobs, self.compare_page,
                                       self.status, self.quant.switch_level, parent=self)
@@ -115,6 +124,7 @@ class MainWindow(QMainWindow):
         ap.ask_button.setEnabled(False)
         self.settings_panel.settings_changed.connect(self.settings.save)
         self._build_menu()
+        self.fit_to_screen()
         self.library.start()
         if self.settings.load_warning:
             self._warn_settings(self.settings.load_warning)
@@ -128,6 +138,17 @@ class MainWindow(QMainWindow):
         ql.addWidget(scroll, 1)
         ql.addWidget(self.gauges, 1)
         return page
+
+    def fit_to_screen(self) -> None:
+        """Size the window for its screen (at most SCREEN_SHARE of the free area, so the frame
+        fits too) and centre it there; share the Ask page between library, answer, source."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        size = fit_size(PREFERRED_SIZE, avail) if avail is not None else PREFERRED_SIZE
+        self.resize(size)
+        if avail is not None:
+            self.move(avail.center() - self.rect().center())
+        self.ask_split.setSizes([int(size.width() * s) for s in PANE_SHARES])
 
     def _warn_settings(self, warning: str) -> None:
         """A settings file that could not be read was kept aside: say so, once."""
@@ -192,9 +213,14 @@ class MainWindow(QMainWindow):
     # ---- startup and model changes ------------------------------------------------------------
     def _on_ready(self, ev: Ready) -> None:
         self.ask_panel.ask_button.setEnabled(True)
+        self.model_why = ev.why
         self._on_model_changed(ev.title)
         self.quant.refresh_models()
         self.gauges.set_level(ev.title)
+
+    def _on_model_switched(self, title: str) -> None:
+        self.model_why = "chosen in the settings"
+        self._on_model_changed(title)
 
     def _on_model_changed(self, title: str) -> None:
         self.model_title = title
@@ -203,8 +229,11 @@ class MainWindow(QMainWindow):
 
     def _on_embedder_changed(self) -> None:
         emb = self.engine.embedder
-        self.model_label.setText(f"Model: {self.model_title} · Embedder: {emb.name} "
+        fallback = " (small fallback)" if "fallback" in self.model_why else ""
+        self.model_label.setText(f"Model: {self.model_title}{fallback} · Embedder: {emb.name} "
                                  f"({emb.precision.value})")
+        self.model_label.setToolTip(f"Answer model: {self.model_title}\n{self.model_why}"
+                                    if self.model_why else f"Answer model: {self.model_title}")
 
     def _page_changed(self, index: int) -> None:
         if not self.ready:
@@ -329,13 +358,14 @@ class MainWindow(QMainWindow):
         lines = "\n".join(f"• {r.name} ({r.files} files, {r.bytes / 2**20:.1f} MiB)"
                           for r in removed) or "• nothing was stored"
         QMessageBox.information(None, "Your data was deleted",
-                                f"Removed from {data_home()}:\n{lines}")
+                                f"Removed (your data folder is {data_home()}):\n{lines}")
 
     def delete_all_data(self) -> list[Removed]:
         """Stop and join every job, close the library and the model, delete the user's data,
         then close the window (nothing is written after the deletion)."""
         self.shutdown()
-        removed = delete_user_data(data_home())
+        telemetry, _note = forget_onnxruntime_telemetry(data_home())
+        removed = delete_user_data(data_home()) + ([telemetry] if telemetry else [])
         self.close()
         return removed
 

@@ -1,4 +1,7 @@
-"""Ask pane: question box, streaming answer with [n] citation links, sources, history, export."""
+"""Ask pane: question box, streaming answer with [n] citation links, sources, history, export.
+
+What the physician reads is shown without Markdown markup (widgets/markup.py): the quoted
+evidence, the passages and the answer, also while it streams."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
 from ...core.store import query_terms
 from ...core.types import AnswerDone, CitationMode, Evidence, Hit, Retrieved, Token, page_ref
 from ...core.verify import CITE
+from .markup import markup_spans, plain, quote
 
 EVIDENCE_STYLE = "background:#eef6ee;border-left:4px solid #3a7d44;padding:6px"
 FLAG_STYLE = "background-color:#fde2e2;color:#8a1c1c"
@@ -57,7 +61,7 @@ def evidence_html(evidence: list[Evidence]) -> str:
     if not evidence:
         return ""
     items = "".join(
-        f"<p style='margin:4px 0'>“{html.escape(' '.join(e.text.split()))}” "
+        f"<p style='margin:4px 0'>“{html.escape(quote(e.text))}” "
         f"<a href='evid:{i}'>{html.escape(source_title(evidence_hit(e)))}</a></p>"
         for i, e in enumerate(evidence))
     return (f"<div style='{EVIDENCE_STYLE}'><b>From your documents</b>{items}</div>"
@@ -66,8 +70,8 @@ def evidence_html(evidence: list[Evidence]) -> str:
 
 
 def highlight(text: str, words: list[str]) -> str:
-    """HTML of a passage with the question's words marked."""
-    out = html.escape(" ".join(text.split()))
+    """HTML of a passage (its markup out) with the question's words marked."""
+    out = html.escape(" ".join(plain(text).split()))
     for w in sorted(set(words), key=len, reverse=True):
         if len(w) < 3:
             continue
@@ -157,6 +161,8 @@ class AskPanel(QWidget):
         lay.addWidget(split, 1)
         self.current: QA | None = None
         self.qas: list[QA] = []
+        self._stream_at = 0  # where the streamed answer starts in the answer document
+        self._streamed = ""  # the streamed answer as shown (its markup out)
 
     # ---- requests ---------------------------------------------------------------------------
     def _ask(self) -> None:
@@ -210,19 +216,16 @@ class AskPanel(QWidget):
             qa.sources = ev.hits
             qa.evidence = ev.evidence
             self.answer.setHtml(evidence_html(ev.evidence))
+            cur = self.answer.textCursor()
+            cur.movePosition(QTextCursor.MoveOperation.End)
             if ev.evidence:  # the streamed answer starts on a plain line of its own
-                cur = self.answer.textCursor()
-                cur.movePosition(QTextCursor.MoveOperation.End)
                 cur.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            self._stream_at, self._streamed = cur.position(), ""
             self._render_sources(qa)
             self.state.setText("Writing the answer…" if ev.supported else "")
         elif isinstance(ev, Token):
             qa.answer += ev.text
-            cur = self.answer.textCursor()
-            cur.movePosition(QTextCursor.MoveOperation.End)
-            cur.insertText(ev.text, QTextCharFormat())
-            self.answer.setTextCursor(cur)
-            self.answer.ensureCursorVisible()
+            self._stream(plain(qa.answer))
         elif isinstance(ev, AnswerDone):
             qa.done = ev
             qa.answer = ev.answer
@@ -231,6 +234,21 @@ class AskPanel(QWidget):
             self._render_final()
             self.set_busy(False)
 
+    def _stream(self, shown: str) -> None:
+        """Show the answer so far: append what is new, or rewrite the streamed part when a
+        token changed what came before (a "*" that turned out to be half of "**")."""
+        cur = self.answer.textCursor()
+        cur.movePosition(QTextCursor.MoveOperation.End)
+        if shown.startswith(self._streamed):
+            cur.insertText(shown[len(self._streamed):], QTextCharFormat())
+        else:
+            cur.setPosition(min(self._stream_at, cur.position()),
+                            QTextCursor.MoveMode.KeepAnchor)
+            cur.insertText(shown, QTextCharFormat())
+        self._streamed = shown
+        self.answer.setTextCursor(cur)
+        self.answer.ensureCursorVisible()
+
     def fail(self, message: str) -> None:
         self.state.setText(f"<span style='color:#a00'>Could not answer: "
                            f"{html.escape(message)}</span>")
@@ -238,13 +256,19 @@ class AskPanel(QWidget):
 
     # ---- rendering --------------------------------------------------------------------------
     def answer_html(self, qa: QA) -> str:
-        """Evidence first, then the answer with every sentence its sources lack marked."""
+        """Evidence first, then the answer (its markup out) with every sentence its sources lack
+        marked."""
         checks = qa.done.sentences if qa.done else []
+        spans = markup_spans(qa.answer)  # the checks' offsets are in the answer with its markup
+
+        def shown(start: int, end: int | None = None) -> str:
+            return html.escape(plain(qa.answer, spans, start, end))
+
         parts: list[str] = []
         last = 0
         for c in checks:
-            parts.append(html.escape(qa.answer[last:c.start]))
-            body = html.escape(qa.answer[c.start:c.end])
+            parts.append(shown(last, c.start))
+            body = shown(c.start, c.end)
             if c.supported is False:
                 body = (f"<span style='{FLAG_STYLE}' title='{html.escape(c.reason)}'>{body}</span>"
                         f" <span style='color:#a33'>⚠ {html.escape(c.verdict.value)}"
@@ -252,7 +276,7 @@ class AskPanel(QWidget):
                         "</span>")
             parts.append(body)
             last = c.end
-        parts.append(html.escape(qa.answer[last:]))
+        parts.append(shown(last))
         text = CITE.sub(lambda m: f"<a href='cite:{m.group(1)}'>[{m.group(1)}]</a>",
                         "".join(parts)).replace("\n", "<br>")
         warning = qa.done.warning if qa.done else ""

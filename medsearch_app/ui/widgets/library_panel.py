@@ -1,11 +1,14 @@
-"""Library pane: folders and files, each document's status, progress with rate, ETA and Cancel."""
+"""Library pane: folders and files, each document's status, progress with rate, ETA and Cancel.
+
+Document names are elided in the middle ("guideline_comm…_pneumonia.pdf"), so the start and
+the extension stay readable in a narrow pane; the full path is the row's tooltip."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -13,6 +16,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -25,6 +30,15 @@ from ...core.types import DocStatus, FileIndexed, IndexDone, Progress, Stage
 STATUS_TEXT = {DocStatus.INDEXED: "Indexed", DocStatus.PARTIAL: "Indexed (some pages failed)",
                DocStatus.FAILED: "Failed", DocStatus.PENDING: "Pending",
                DocStatus.UNCHANGED: "Indexed"}
+
+
+class _ElideRight(QStyledItemDelegate):
+    """A column whose start matters most ("Failed: why"), in a view that elides in the middle."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
 
 
 class LibraryPanel(QWidget):
@@ -45,10 +59,22 @@ class LibraryPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setUniformRowHeights(True)
         hdr = self.tree.header()
+        hdr.setStretchLastSection(False)
         hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in (1, 2, 3):
+        # The name gets the room: the status column is as wide as "Indexed" (a longer status,
+        # "Failed: why", is elided and whole in the tooltip); the counts fit their headers.
+        hdr.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        self.tree.setItemDelegateForColumn(1, _ElideRight(self.tree))
+        fm = self.tree.fontMetrics()
+        self.tree.setColumnWidth(1, fm.horizontalAdvance("Indexed") + 3 * fm.averageCharWidth())
+        for c in (2, 3):
             hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        # At its narrowest, room for about 16 characters of a name next to the other columns.
+        self.tree.setMinimumWidth(fm.horizontalAdvance("x" * 16) + fm.horizontalAdvance(
+            "Indexed Pages Passages") + 8 * fm.averageCharWidth())
         self.add_folder = QPushButton("Add folder…")
         self.add_files = QPushButton("Add files…")
         self.remove = QPushButton("Remove")
