@@ -212,9 +212,9 @@ def choose_default_model(settings: Settings) -> DefaultChoice:
     fallback; assembles the shipped answer model on first use (seconds, once)."""
     from .answer_model import ANSWER_MODEL, ModelPackageError, assemble, find_assembled
 
-    small = default_model_path()
     if os.environ.get(DEFAULT_MODEL_ENV, "").strip().lower() == "small":
-        return DefaultChoice(small, f"SmolLM2-135M, as {DEFAULT_MODEL_ENV}=small asks")
+        return DefaultChoice(default_model_path(),
+                             f"SmolLM2-135M, as {DEFAULT_MODEL_ENV}=small asks")
     candidates, notes = [], []
     packs, _bad = discover(pack_folders())
     candidates += [(m.params, m.path, m.family) for m in packs]
@@ -237,7 +237,7 @@ def choose_default_model(settings: Settings) -> DefaultChoice:
         if ok:
             return DefaultChoice(path, f"{name}: the strongest installed model that fits ({why})")
         notes.append(f"{name} {why}")
-    return DefaultChoice(small, "SmolLM2-135M, the small fallback: " + (
+    return DefaultChoice(default_model_path(), "SmolLM2-135M, the small fallback: " + (
         "; ".join(notes) if notes else "no larger model is installed"))
 
 

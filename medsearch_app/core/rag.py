@@ -33,10 +33,14 @@ from .store import query_terms
 from .types import AnswerDone, Citation, CitationMode, Hit, Retrieved, Timings, Token
 from .verify import CITE, SENTENCE, check_answer, summary_warning
 
+# "If the sources do not contain the answer, say so", not "reply exactly: ...": with that
+# sentence the 1.5B answer model refused "What should be done about the high INR?" from the
+# warfarin note that answers it (greedy, AVX2 EPYC); questions about what the library never
+# mentions are refused before the model is asked (core/support.py).
 SYSTEM_PROMPT = (
     "You are a careful clinical assistant. Answer the question using only the numbered "
-    "sources. After each sentence, cite the source it comes from as [1], [2], etc. If the "
-    "sources do not contain the answer, reply exactly: The sources do not answer this question."
+    "sources. End each sentence with the number of its source in brackets, for example [2]. "
+    "If the sources do not contain the answer, say so."
 )
 NOT_SUPPORTED = "Your documents do not support an answer to this question"
 REFUSAL = re.compile(r"sources do not (answer|contain)|not (mentioned|found) in the sources",

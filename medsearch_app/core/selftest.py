@@ -118,7 +118,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
 
         def answer_model() -> str:
             from .answer_model import ANSWER_MODEL, assemble
-            from .models import choose_default_model
+            from .models import ModelNotFound, choose_default_model
             from .settings import Settings
 
             path = assemble()  # found and verified, or assembled from its packages and checked
@@ -132,9 +132,12 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
                     raise RuntimeError("the answer model generated no text")
             finally:
                 llm.close()
-            chosen = choose_default_model(Settings())
+            try:  # which model a window would start with here (the generation check above
+                chosen = choose_default_model(Settings()).path.name  # covers the small one)
+            except ModelNotFound as exc:
+                chosen = f"none ({exc})"
             return (f"{ANSWER_MODEL.title}, SHA-256 checked, wrote {text.strip()[:30]!r}; "
-                    f"default here: {chosen.path.name}")
+                    f"default here: {chosen}")
 
         def word_frequencies() -> str:
             from .terms import is_specific_word, zipf

@@ -113,3 +113,28 @@ def test_models_command_names_the_default_and_why(tmp_path: Path) -> None:
     assert Path(doc["default"]["path"]).name == am.ANSWER_MODEL.file_name
     assert any(Path(m["path"]).name == am.ANSWER_MODEL.file_name and m["quant"] == "Q4_K_M"
                for m in doc["models"])
+
+
+@needs_answer_model
+@pytest.mark.slow
+def test_the_answer_model_answers_a_plain_question_from_a_note_and_cites_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default a user gets answers from the warfarin note, cited and checked, where the 135M
+    model wrote about asthma (issue: answers that are right)."""
+    from medsearch_app.core.engine import Engine
+    from medsearch_app.core.types import AnswerDone
+
+    monkeypatch.delenv(models.DEFAULT_MODEL_ENV, raising=False)
+    monkeypatch.setenv("MEDSEARCH_HOME", str(tmp_path / "home"))
+    notes = REPO / "tests" / "data" / "small_library" / "notes"
+    eng = Engine()
+    try:
+        list(eng.library.index_paths([notes]))
+        done = [e for e in eng.ask("What should be done about the high INR?")
+                if isinstance(e, AnswerDone)][-1]
+    finally:
+        eng.close()
+    assert done.quant == "Q4_K_M" and done.model_file == am.ANSWER_MODEL.file_name
+    assert done.supported and "do not" not in done.answer.lower(), done.answer
+    assert any("warfarin" in c.path for c in done.citations), done.citations
+    assert any(s.supported for s in done.sentences), done.sentences

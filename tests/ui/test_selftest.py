@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 
 CHECKS = {"embedder fp32", "embedder int8", "embedder onnx-int8",
           "vector index round trip", "PDF extraction",
-          "GGUF generation", "memory and GPU gauges", "comparison report chart", "window"}
+          "GGUF generation", "answer model", "word frequencies (the support gate)",
+          "memory and GPU gauges", "comparison report chart", "window"}
 
 
 def _selftest(home: Path, *extra: str, env: dict[str, str] | None = None
