@@ -48,7 +48,7 @@ echo "the installed app lists a GGUF dropped into $prefix/models"
 
 # The window for 45 s with one question asked (onnxruntime's uploader, when it was on, fired
 # within 30 s of the window opening).
-"${watch[@]}" "${isolate[@]}" timeout 300 "$prefix/medsearch" gui --quit-after 45 \
+"${watch[@]}" "${isolate[@]}" timeout 600 "$prefix/medsearch" gui --quit-after 45 \
   --ask "What CURB-65 score means a patient with pneumonia should be admitted?" 2> "$work/gui.err" \
   || { cat "$work/gui.err" >&2; exit 1; }
 cat "$work/gui.err" >&2
