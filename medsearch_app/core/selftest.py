@@ -103,25 +103,8 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
                 raise RuntimeError(f"extraction failed: {res.error}")
             return "2-page PDF read in a child process"
 
-        def generation() -> str:
-            llm = LlmRuntime(default_model_path(), n_ctx=512, n_threads=2)
-            try:
-                llm.load()
-                prompt = llm.render([{"role": "user", "content": "Say hello."}])
-                text = "".join(llm.stream(prompt, max_tokens=8, temperature=0.0,
-                                          cancel=threading.Event()))
-                if not text.strip():
-                    raise RuntimeError("the model generated no text")
-                return f"{llm.path.name} ({llm.quant}): {text.strip()[:40]!r}"
-            finally:
-                llm.close()
-
-        def answer_model() -> str:
-            from .answer_model import ANSWER_MODEL, assemble
-            from .models import ModelNotFound, choose_default_model
-            from .settings import Settings
-
-            path = assemble()  # found and verified, or assembled from its packages and checked
+        def say_hello(path: Path) -> tuple[str, str]:
+            """Load a GGUF, write 8 tokens, close it: (the text, its quant level)."""
             llm = LlmRuntime(path, n_ctx=512, n_threads=2)
             try:
                 llm.load()
@@ -129,14 +112,28 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
                 text = "".join(llm.stream(prompt, max_tokens=8, temperature=0.0,
                                           cancel=threading.Event()))
                 if not text.strip():
-                    raise RuntimeError("the answer model generated no text")
+                    raise RuntimeError(f"{path.name} generated no text")
+                return text.strip(), llm.quant
             finally:
                 llm.close()
+
+        def generation() -> str:
+            path = default_model_path()
+            text, quant = say_hello(path)
+            return f"{path.name} ({quant}): {text[:40]!r}"
+
+        def answer_model() -> str:
+            from .answer_model import ANSWER_MODEL, assemble
+            from .models import ModelNotFound, choose_default_model
+            from .settings import Settings
+
+            # found and verified, or assembled from its packages and checked
+            text, _quant = say_hello(assemble())
             try:  # which model a window would start with here (the generation check above
                 chosen = choose_default_model(Settings()).path.name  # covers the small one)
             except ModelNotFound as exc:
                 chosen = f"none ({exc})"
-            return (f"{ANSWER_MODEL.title}, SHA-256 checked, wrote {text.strip()[:30]!r}; "
+            return (f"{ANSWER_MODEL.title}, SHA-256 checked, wrote {text[:30]!r}; "
                     f"default here: {chosen}")
 
         def word_frequencies() -> str:
