@@ -481,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-k", type=int)
     sp.add_argument("--max-tokens", type=int)
     sp.add_argument("--source-chars", type=int, metavar="N",
-                    help="characters of each source the model reads (0: whole passages)")
+                    help="characters of each source the model reads (-1: automatic, fitted to the "
+                    "model's reading speed; 0: whole passages)")
 
     add("models", cmd_models, "list the GGUF models found")
 
@@ -573,8 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-model", action="store_true",
                     help="judge support only (refusals), without asking the model")
     sp.add_argument("--source-chars", type=int, default=None, metavar="N",
-                    help="characters of each source the model reads (0: whole passages; "
-                    "default: the settings')")
+                    help="characters of each source the model reads (-1: automatic; 0: whole "
+                    "passages; default: the settings')")
     sp.add_argument("--out", metavar="FILE", help="write the per-question report here")
     return p
 

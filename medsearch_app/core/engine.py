@@ -114,7 +114,7 @@ class Engine:
         s = self.settings
         return AskOptions(k=k or s.top_k, mode=Mode.parse(mode or s.retrieval_mode),
                           max_tokens=max_tokens or s.max_tokens, temperature=s.temperature,
-                          source_chars=s.source_chars)
+                          source_chars=s.source_chars, focus=s.source_focus)
 
     def ask(self, question: str, *, options: AskOptions | None = None,
             cancel: threading.Event | None = None) -> Iterator[Retrieved | Token | AnswerDone]:

@@ -162,6 +162,30 @@ def select(question: str, hits: Sequence[Hit], embedder: Embedder, *,
     return pick(score_units(question, hits, embedder), hits, max_items=max_items)
 
 
+def focus(scored: Sequence[Unit], n_hits: int, fraction: float) -> list[int]:
+    """The sources worth the model's reading, best first: the numbers (1-based) of the hits whose
+    best unit scores at least `fraction` of the best unit overall, ordered by that score.
+
+    Every source costs prompt-reading time (on a 2-core CPU the 1.5B model reads about 55
+    tokens/s, a passage about 200 tokens), and a source that only shares the topic draws the
+    model's answer to it. A hit without units of its own (a duplicate) is dropped; with no
+    units at all every hit is kept in retrieval order."""
+    best: dict[int, float] = {}
+    for u in scored:  # best first, so the first unit seen per source is its best
+        best.setdefault(u.n, u.score)
+    if not best:
+        return list(range(1, n_hits + 1))
+    top = max(best.values())
+    return sorted((n for n, sc in best.items() if sc >= fraction * top),
+                  key=lambda n: (-best[n], n))
+
+
+def renumber(scored: Sequence[Unit], order: Sequence[int]) -> list[Unit]:
+    """The units of the sources in `order`, numbered by their place in it (1-based)."""
+    place = {n: i for i, n in enumerate(order, 1)}
+    return [Unit(u.score, place[u.n], u.start, u.end) for u in scored if u.n in place]
+
+
 def excerpts(scored: Sequence[Unit], hits: Sequence[Hit], max_chars: int) -> list[str]:
     """Each hit's text cut down to about `max_chars`: its best-scoring units first, then the
     units next to them (an answer often sits in the sentence after the one that matches the

@@ -46,6 +46,15 @@ NOT_SUPPORTED = "Your documents do not support an answer to this question"
 REFUSAL = re.compile(r"sources do not (answer|contain)|not (mentioned|found) in the sources",
                      re.IGNORECASE)
 SOURCE_CHARS = 1200
+AUTO = -1
+# The wait for the first word of an answer that AUTO aims at (issue: at most 8 s on a 2-core
+# CPU), and the excerpt sizes it tries, longest first.
+FIRST_WORD_S = 7.0
+EXCERPT_SIZES = (900, 700, 550, 450, 350, 280)
+# evidence.focus's share for the app: on the project's small library (29 answerable questions
+# the gate accepts, onnx-int8) the gold note's best sentence scored at least 0.81 of the best
+# sentence of any source, and the share kept 2.7 of 5 sources on average.
+FOCUS = 0.7
 EMPTY_ANSWER = ("(The model gave no usable answer. The passages below are the most relevant in "
                 "your documents; a larger model in the models folder answers better.)")
 
@@ -57,9 +66,13 @@ class AskOptions:
     max_tokens: int = 256
     temperature: float = 0.1
     # Characters of each source the model reads: 0 = the whole passage (up to SOURCE_CHARS);
-    # N = its best sentences and their neighbours, about N characters (evidence.excerpts).
-    # Fewer prompt tokens, an earlier first token: prompt reading is most of the wait.
+    # N = its best sentences and their neighbours, about N characters (evidence.excerpts);
+    # AUTO = whole passages when this model reads them within FIRST_WORD_S, else the longest
+    # excerpts that it does (fit_time). Prompt reading is most of the wait for the first word.
     source_chars: int = 0
+    # Sources whose best sentence scores below this share of the best one are not given to the
+    # model (evidence.focus); 0 gives it all k. See FOCUS.
+    focus: float = 0.0
 
 
 def source_label(hit: Hit) -> str:
@@ -92,8 +105,12 @@ def answer_instruction(question: str) -> str:
     # "give the answer the sources state": without it (and without the yes/no sentence) the
     # 1.5B model refused questions its sources answer ("Which apixaban dose did the AF patient
     # get?"); "start with the answer itself" made it invent an answer the sources lack.
-    return (f'Answer the question "{question}": give the answer the sources above state, in two '
-            "or three sentences, citing them like [1].")
+    # "Write nothing about the sources themselves": without it the 1.5B model added "This is
+    # stated in the sources [3] and [4]." to half its answers, a sentence the check cannot
+    # support.
+    return (f'Answer the question "{question}": give the answer the sources above state, in one '
+            "to three sentences, citing them like [1]. Write nothing about the sources "
+            "themselves.")
 
 
 # The form of an English question, for asks_yes_no. Words are lower-cased, with ' for ’.
@@ -222,6 +239,30 @@ def fit_sources(llm: LlmRuntime, question: str, hits: list[Hit], max_tokens: int
     return keep
 
 
+def fit_time(llm: LlmRuntime, question: str, hits: list[Hit],
+             units: list[evidence.Unit]) -> list[str] | None:
+    """What AUTO shows the model of each source: None (whole passages) when the model reads
+    that prompt within FIRST_WORD_S at its measured speed (LlmRuntime.reading_speed), else the
+    longest EXCERPT_SIZES excerpts that fit (the shortest when none does).
+
+    The 1.5B answer model reads about 55 tokens/s on two AVX2 cores, so five whole passages
+    (about 1,100 tokens) kept a physician waiting 20 s; the 135M model reads about 1,000
+    tokens/s and keeps whole passages; a GPU reads whole passages of any model in time."""
+    budget = llm.reading_speed() * FIRST_WORD_S
+
+    def tokens(texts: list[str] | None) -> int:
+        return llm.count_tokens(llm.render(build_messages(question, hits, texts)))
+
+    if not hits or tokens(None) <= budget:
+        return None
+    texts: list[str] = []
+    for chars in EXCERPT_SIZES:
+        texts = evidence.excerpts(units, hits, chars)
+        if tokens(texts) <= budget:
+            break
+    return texts
+
+
 @dataclass(frozen=True)
 class AnswerSource:
     """What an answer comes from: the model file and its level, the embedder and precision."""
@@ -268,6 +309,36 @@ def attribute(answer: str, hits: list[Hit]) -> tuple[str, CitationMode]:
     return "".join(out), mode
 
 
+# Words of a sentence that only points at the sources ("This is stated in [1].", "The sources
+# [1] and [3] provide this information."): the 1.5B model adds one to half its answers even when
+# told not to, and it says nothing the citations do not.
+SOURCE_TALK = _words(
+    "information info stated states state statement found find source sources provide provides "
+    "provided mention mentions mentioned given listed described describes see seen according "
+    "document documents based paragraph paragraphs section sections page pages above shown "
+    "show shows said says say refer refers referenced reference cited text context passage "
+    "passages excerpt details detail detailed data answer question can also both respectively "
+    "first second third fourth fifth")
+
+
+def drop_source_talk(answer: str) -> str:
+    """The answer without sentences that only point at the sources (they keep no fact)."""
+    out: list[str] = []
+    last = 0
+    for m in SENTENCE.finditer(answer):
+        sent = m.group(0)
+        words = query_terms(CITE.sub(" ", sent))
+        talk = bool(words) and all(w in SOURCE_TALK for w in words) and (
+            "source" in sent.lower() or CITE.search(sent) is not None)
+        out.append(answer[last:m.start()])
+        if not talk:
+            out.append(sent)
+        last = m.end()
+    out.append(answer[last:])
+    kept = "".join(out).strip()
+    return re.sub(r"[ \t]{2,}", " ", kept) if kept else answer
+
+
 def citations_for(answer: str, hits: list[Hit]) -> list[Citation]:
     seen: dict[int, None] = {}
     for m in CITE.finditer(answer):
@@ -305,9 +376,16 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
             quant=src.quant, embedder=src.embedder, precision=src.precision,
         )
         return
-    texts = (evidence.excerpts(units, res.hits, options.source_chars)
-             if options.source_chars > 0 else None)
-    hits = fit_sources(llm, question, res.hits, options.max_tokens, texts)
+    order = (evidence.focus(units, len(res.hits), options.focus) if options.focus > 0
+             else list(range(1, len(res.hits) + 1)))
+    shown = [res.hits[n - 1] for n in order]
+    mine = evidence.renumber(units, order)
+    if options.source_chars == AUTO:
+        texts = fit_time(llm, question, shown, mine)
+    else:
+        texts = (evidence.excerpts(mine, shown, options.source_chars)
+                 if options.source_chars > 0 else None)
+    hits = fit_sources(llm, question, shown, options.max_tokens, texts)
     prompt = llm.render(build_messages(question, hits, texts[:len(hits)] if texts else None))
     stats: list[GenStats] = []
     pieces: list[str] = []
@@ -315,7 +393,7 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
                             temperature=options.temperature, cancel=cancel, stats_out=stats):
         pieces.append(piece)
         yield Token(piece)
-    raw = "".join(pieces).strip()
+    raw = drop_source_talk("".join(pieces).strip())
     st = stats[0] if stats else None
     refused = bool(REFUSAL.search(raw)) and len(raw) < 200
     final, mode = (raw, CitationMode.MODEL) if refused else attribute(raw, hits)

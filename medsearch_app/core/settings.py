@@ -20,7 +20,7 @@ from typing import Any
 
 from .permissions import make_private
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APP_NAME = "MedSearch"
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,12 @@ class Settings:
     top_k: int = 5
     temperature: float = 0.1
     max_tokens: int = 256
-    # Characters of each source the model reads (0: whole passages); see rag.AskOptions.
-    source_chars: int = 0
+    # Characters of each source the model reads (-1: automatic, fitted to the model's reading
+    # speed; 0: whole passages); see rag.AskOptions.
+    source_chars: int = -1
+    # Sources scoring below this share of the best one are not read by the model (0: all
+    # top_k); see rag.FOCUS.
+    source_focus: float = 0.7
     context_size: int = 4096
     threads: int = 0  # 0: number of physical cores
     gpu_layers: int = 0
@@ -139,6 +143,9 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
     if version < 3:
         # v3 dropped library_roots: the library's folders live in its database (Store.roots).
         raw.pop("library_roots", None)
+    if version < 4 and raw.get("source_chars") == 0:
+        # v4 made "automatic" (-1) the default; 0 was v3's default, saved with every setting.
+        raw["source_chars"] = -1
     raw["schema_version"] = SCHEMA_VERSION
     return raw
 

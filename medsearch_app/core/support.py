@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import lay_terms
 from .store import STOPWORDS, Store, query_terms
 from .terms import Term, WordSet, initials, specific_terms, uncommon_terms
 from .types import Hit
@@ -84,7 +85,9 @@ def missing_terms(store: Store, question: str) -> list[Term]:
         return []
     lookup = _Vocabulary(store)
     covered = _long_forms_covered(question, lookup)
-    return [t for t in absent if t.key not in covered and not _other_form(t, lookup)]
+    return [t for t in absent if t.key not in covered and not _other_form(t, lookup)
+            and not (not t.named and lay_terms.knows(t.key)
+                     and lay_terms.present(t.key, lookup.words, lookup.texts))]
 
 
 class _Vocabulary:

@@ -94,10 +94,14 @@ def is_specific_word(word: str) -> bool:
     return zipf(w) < SPECIFIC_ZIPF and not _everyday_compound(w)
 
 
+# Latin prefixes that are also everyday words: "prostate" is not "pro" + "state".
+NOT_A_HEAD = frozenset({"pro", "con", "com", "dis", "pre", "per", "sub", "non", "mis", "ant"})
+
+
 def _everyday_compound(w: str) -> bool:
     """Two everyday words written as one is a lay word ("painkiller", "bedtime")."""
-    return w.isalpha() and any(zipf(w[:i]) >= EVERYDAY_ZIPF and zipf(w[i:]) >= EVERYDAY_ZIPF
-                               for i in range(3, len(w) - 2))
+    return w.isalpha() and any(w[:i] not in NOT_A_HEAD and zipf(w[:i]) >= EVERYDAY_ZIPF
+                               and zipf(w[i:]) >= EVERYDAY_ZIPF for i in range(3, len(w) - 2))
 
 
 def _is_abbreviation(raw: str) -> bool:

@@ -102,3 +102,54 @@ def test_unsupported_retrieval_never_calls_the_model() -> None:
     model, events = _run("should not be generated", supported=False)
     assert model.prompt == "" and not any(isinstance(e, Token) for e in events)
     assert events[-1].supported is False and "never mentions" in events[-1].answer
+
+
+def test_sentences_that_only_point_at_the_sources_are_dropped() -> None:
+    reply = ("The usual warfarin dose is 5 mg daily. [1] This information can be found in [1]. "
+             "The sources [1] and [2] provide this information.")
+    assert rag.drop_source_talk(reply) == "The usual warfarin dose is 5 mg daily. [1]"
+    # a sentence with a fact of its own stays, and so does an answer that is nothing else
+    kept = ("Driving is allowed after 6 weeks. [2] This is stated in [2], which says no driving "
+            "until at least 6 weeks post-op.")
+    assert rag.drop_source_talk(kept) == kept
+    assert rag.drop_source_talk("This is stated in [1].") == "This is stated in [1]."
+
+
+class TimedModel(ScriptedModel):
+    """A stand-in that reads `speed` words per second (count_tokens counts words)."""
+
+    def __init__(self, speed: float) -> None:
+        super().__init__("")
+        self.speed = speed
+
+    def reading_speed(self) -> float:
+        return self.speed
+
+
+def test_automatic_source_text_fits_the_models_reading_speed() -> None:
+    from medsearch_app.core import evidence
+
+    def filler(n: int) -> str:
+        return " ".join(f"Line {j} of letter {n} says nothing about treatment at all."
+                        for j in range(30))
+
+    hits = [Hit(i, 10 + i, f"/lib/n{i}.md", None, None, 0.8 - i / 10,
+                f"{filler(i)} Apixaban {i + 2}.5 mg twice daily because age over 80. "
+                f"{filler(i + 10)}") for i in range(3)]
+    embedder: Any = SimpleNamespace(precision=None, embed_batch=_bag_of_words)
+    q = "What apixaban dose?"
+    units = evidence.score_units(q, hits, embedder)
+
+    def words(model: TimedModel, texts: list[str] | None) -> int:
+        return model.count_tokens(model.render(rag.build_messages(q, hits, texts)))
+
+    whole = words(TimedModel(1.0), None)
+    fast = TimedModel(speed=2 * whole / rag.FIRST_WORD_S)
+    assert rag.fit_time(fast, q, hits, units) is None  # type: ignore[arg-type]
+    slow = TimedModel(speed=0.5 * whole / rag.FIRST_WORD_S)
+    cut = rag.fit_time(slow, q, hits, units)  # type: ignore[arg-type]
+    assert cut is not None and words(slow, cut) <= 0.5 * whole
+    assert all(f"Apixaban {i + 2}.5 mg twice daily" in t for i, t in enumerate(cut))
+    hopeless = TimedModel(speed=1.0)  # nothing fits: the shortest excerpts
+    shortest = rag.fit_time(hopeless, q, hits, units)  # type: ignore[arg-type]
+    assert shortest == evidence.excerpts(units, hits, rag.EXCERPT_SIZES[-1])

@@ -107,12 +107,19 @@ def test_library_roots_is_dropped_from_a_v2_file(home: Path) -> None:
     assert not hasattr(s, "library_roots")
     s.save()
     raw = json.loads((home / "settings.json").read_text(encoding="utf-8"))
-    assert "library_roots" not in raw and raw["schema_version"] == SCHEMA_VERSION == 3
+    assert "library_roots" not in raw and raw["schema_version"] == SCHEMA_VERSION == 4
 
 
 def test_migrate_v2_drops_library_roots() -> None:
     assert migrate({"schema_version": 2, "library_roots": ["/d"], "top_k": 4}) == {
         "schema_version": SCHEMA_VERSION, "top_k": 4}
+
+
+def test_v3_whole_passages_becomes_automatic_and_a_chosen_size_stays() -> None:
+    """v3 saved its default source_chars 0 with every setting; v4's default is automatic."""
+    assert migrate({"schema_version": 3, "source_chars": 0})["source_chars"] == -1
+    assert migrate({"schema_version": 3, "source_chars": 600})["source_chars"] == 600
+    assert migrate({"schema_version": 4, "source_chars": 0})["source_chars"] == 0
 
 
 def test_atomic_write_leaves_no_temp_file(home: Path) -> None:

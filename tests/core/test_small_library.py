@@ -1,6 +1,6 @@
 """The project's own small-library evaluation (tests/data/small_library), real models.
 
-A physician's own library: eight short clinic notes and two short PDFs, 44 questions phrased as
+A physician's own library: nine short clinic notes and two short PDFs, 53 questions phrased as
 a clinician types them. Answerable questions must be answered with the right document cited or
 quoted; questions naming something no document mentions must be refused; and every number of
 an answer sentence that its cited passages do not contain must be flagged.

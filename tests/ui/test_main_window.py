@@ -389,7 +389,12 @@ def test_source_text_setting_shortens_the_prompt(ready_ui: UiSession, qtbot: Any
     win = ready_ui.win
     spin = win.settings_panel.source_chars
     settings = win.engine.settings
-    assert spin.value() == settings.source_chars == 0  # whole passages by default
+    assert spin.value() == settings.source_chars == -1  # automatic by default
+    assert spin.text() == "automatic"
+    spin.stepBy(1)
+    assert settings.source_chars == 0 and spin.text() == "whole passages"
+    spin.stepBy(1)
+    assert settings.source_chars == 200 and spin.text() == "200 characters"
     results = {}
     try:
         for chars in (0, 300):
@@ -399,7 +404,7 @@ def test_source_text_setting_shortens_the_prompt(ready_ui: UiSession, qtbot: Any
             qtbot.waitUntil(lambda: win.answer_job is None, timeout=_ms(ANSWER_TIMEOUT_S))
             results[chars] = _answer_events(ready_ui, job)[1]
     finally:
-        spin.setValue(0)
+        spin.setValue(-1)
     whole, cut = results[0], results[300]
     assert cut.timings.prompt_tokens < 0.75 * whole.timings.prompt_tokens, (
         cut.timings.prompt_tokens, whole.timings.prompt_tokens)

@@ -33,6 +33,7 @@ from ...core.gguf import GgufError, read_gguf
 from ...core.llm import gpu_offload_supported, memory_fit
 from ...core.models import ModelFile
 from ...core.quantize import LADDER
+from ...core.rag import AUTO, FIRST_WORD_S
 from ...core.settings import Settings
 
 
@@ -49,6 +50,39 @@ PRECISION_HELP = {
                          "to fp32; starts in under a second. Prepared once (about 15 s).",
 }
 
+
+
+class SourceTextBox(QSpinBox):
+    """"Source text for the model": automatic (rag.AUTO), whole passages (0) or about N
+    characters per source, stepping -1, 0, 200, 300, ... ."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(minimum=AUTO, maximum=4000, singleStep=100)
+        self.setValue(value)
+        # Chosen with the arrows, the wheel or the Up/Down keys: three kinds of value in one
+        # box would not survive free typing.
+        self.lineEdit().setReadOnly(True)
+
+    def textFromValue(self, value: int) -> str:
+        if value == AUTO:
+            return "automatic"
+        return "whole passages" if value == 0 else f"{value} characters"
+
+    def valueFromText(self, text: str) -> int:
+        t = text.strip().lower()
+        if t.startswith("auto"):
+            return AUTO
+        digits = "".join(c for c in t if c.isdigit())
+        return int(digits) if digits else 0
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        for _ in range(abs(steps)):
+            if steps > 0:
+                value = 0 if value == AUTO else (200 if value == 0 else value + 100)
+            else:
+                value = AUTO if value <= 0 else (0 if value <= 200 else value - 100)
+        self.setValue(max(AUTO, min(value, self.maximum())))
 
 class SettingsPanel(QWidget):
     switch_level_requested = Signal(object)  # Path
@@ -125,14 +159,14 @@ class SettingsPanel(QWidget):
                                    value=settings.temperature)
         self.max_tokens = QSpinBox(minimum=16, maximum=4096, singleStep=16,
                                    value=settings.max_tokens)
-        self.source_chars = QSpinBox(minimum=0, maximum=4000, singleStep=100,
-                                     value=settings.source_chars, suffix=" characters")
-        self.source_chars.setSpecialValueText("whole passages")
+        self.source_chars = SourceTextBox(settings.source_chars)
         self.source_chars.setToolTip(
-            "How much of each source the model reads. Whole passages: everything retrieved. "
-            "A number: each source cut to its best sentences and their neighbours, about that "
-            "long; fewer tokens to read, so the answer starts sooner (README, 'Time to first "
-            "token'). The quoted evidence is the same either way.")
+            "How much of each source the model reads. Automatic: whole passages when this "
+            f"model reads them within about {FIRST_WORD_S:.0f} seconds on this computer, else "
+            "excerpts short enough to. Whole passages: everything retrieved. A number: each "
+            "source cut to its best sentences and their neighbours, about that long; fewer "
+            "tokens to read, so the answer starts sooner (README, 'Time to first token'). The "
+            "quoted evidence is the same either way.")
         self.mode = QComboBox()
         self.mode.addItems(["hybrid", "dense", "keyword"])
         self.mode.setCurrentText(settings.retrieval_mode)
