@@ -353,6 +353,24 @@ def citations_for(answer: str, hits: list[Hit]) -> list[Citation]:
     return out
 
 
+def model_prompt(question: str, found: list[Hit], units: list[evidence.Unit], llm: LlmRuntime,
+                 options: AskOptions) -> tuple[list[Hit], str]:
+    """The sources the model reads (numbered as in its prompt) and the rendered prompt: the
+    retrieved hits focused (evidence.focus), cut to the setting's source text (whole, excerpts,
+    AUTO: fit_time), fitted to the context (fit_sources)."""
+    order = (evidence.focus(units, len(found), options.focus) if options.focus > 0
+             else list(range(1, len(found) + 1)))
+    shown = [found[n - 1] for n in order]
+    mine = evidence.renumber(units, order)
+    if options.source_chars == AUTO:
+        texts = fit_time(llm, question, shown, mine)
+    else:
+        texts = (evidence.excerpts(mine, shown, options.source_chars)
+                 if options.source_chars > 0 else None)
+    hits = fit_sources(llm, question, shown, options.max_tokens, texts)
+    return hits, llm.render(build_messages(question, hits, texts[:len(hits)] if texts else None))
+
+
 def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: AskOptions,
            cancel: threading.Event | None = None) -> Iterator[Retrieved | Token | AnswerDone]:
     """Answer a question from the library with citations; yields events as they happen."""
@@ -376,17 +394,7 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
             quant=src.quant, embedder=src.embedder, precision=src.precision,
         )
         return
-    order = (evidence.focus(units, len(res.hits), options.focus) if options.focus > 0
-             else list(range(1, len(res.hits) + 1)))
-    shown = [res.hits[n - 1] for n in order]
-    mine = evidence.renumber(units, order)
-    if options.source_chars == AUTO:
-        texts = fit_time(llm, question, shown, mine)
-    else:
-        texts = (evidence.excerpts(mine, shown, options.source_chars)
-                 if options.source_chars > 0 else None)
-    hits = fit_sources(llm, question, shown, options.max_tokens, texts)
-    prompt = llm.render(build_messages(question, hits, texts[:len(hits)] if texts else None))
+    hits, prompt = model_prompt(question, res.hits, units, llm, options)
     stats: list[GenStats] = []
     pieces: list[str] = []
     for piece in llm.stream(prompt, max_tokens=options.max_tokens,

@@ -9,6 +9,7 @@ which queues or refuses what conflicts.
 from __future__ import annotations
 
 import html
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox
 
 from ..core.embed import load_embedder
 from ..core.engine import Engine, SwitchReport
@@ -27,6 +29,7 @@ from ..core.quantize import (
     QuantProgress,
     base_name,
     build_ladder,
+    ladder_estimate,
     ladder_folder,
 )
 from ..core.settings import Settings, data_home, effective_threads
@@ -37,6 +40,9 @@ from .widgets.settings_panel import SettingsPanel
 
 Status = Callable[..., None]
 
+
+# A ladder larger than this is built only after asking (the 135M model's is about 0.8 GB).
+ASK_ABOVE_BYTES = 2_000_000_000
 
 @dataclass(frozen=True)
 class LibrarySwap:
@@ -109,6 +115,8 @@ class QuantActions(QObject):
             self.status("No model is configured to build levels from")
             return
         out = ladder_folder(src, models_dir())
+        if not self.confirm_large_build(src, out):
+            return
         sp = self.panel
         job = self.jobs.submit(
             JobKind.LADDER, lambda cancel: build_ladder(src, LADDER, out, cancel=cancel),
@@ -119,6 +127,26 @@ class QuantActions(QObject):
             sp.set_building(True)
             sp.build_progress.setRange(0, len(LADDER) + 1)
             sp.build_progress.setValue(0)
+
+    def confirm_large_build(self, src: Path, out: Path) -> bool:
+        """A ladder over ASK_ABOVE_BYTES (the 1.5B model's is about 9 GB) is built only when the
+        user says so, after being shown the disk space and the time it will take."""
+        try:
+            size, seconds = ladder_estimate(src, LADDER)
+        except Exception:  # noqa: BLE001 - unreadable header: build_ladder reports it
+            return True
+        if size <= ASK_ABOVE_BYTES:
+            return True
+        free = shutil.disk_usage(out if out.exists() else out.parent).free
+        text = (f"Building the {len(LADDER)} levels of {src.name} writes about "
+                f"{size / 1e9:.1f} GB into {out} ({free / 1e9:.1f} GB free there) and takes "
+                f"about {max(1, round(seconds / 60))} minute(s). Build them now?")
+        if size > free:
+            QMessageBox.warning(self.panel, "Not enough disk space", text.replace(
+                " Build them now?", " There is not enough free space."))
+            return False
+        answer = QMessageBox.question(self.panel, "Build quantization levels?", text)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _on_build_event(self, ev: object) -> None:
         sp = self.panel
