@@ -27,6 +27,8 @@ MAX_EVIDENCE = 3
 # Further sentences are quoted only when nearly as good as the best one.
 KEEP_FRACTION = 0.75
 MIN_CHARS = 12
+# focus(): a passage of the best source's own document is kept at this share of the threshold.
+SAME_DOCUMENT = 0.8
 MAX_ITEM_CHARS = 320
 MAX_UNIT_CHARS = 400
 LIST_START = re.compile(r"\s*(?:[-*•▪◦–]|\d{1,2}[.)]|\|)\s*")
@@ -162,9 +164,12 @@ def select(question: str, hits: Sequence[Hit], embedder: Embedder, *,
     return pick(score_units(question, hits, embedder), hits, max_items=max_items)
 
 
-def focus(scored: Sequence[Unit], n_hits: int, fraction: float) -> list[int]:
+def focus(scored: Sequence[Unit], hits: Sequence[Hit], fraction: float) -> list[int]:
     """The sources worth the model's reading, best first: the numbers (1-based) of the hits whose
-    best unit scores at least `fraction` of the best unit overall, ordered by that score.
+    best unit scores at least `fraction` of the best unit overall, ordered by that score; and
+    other passages of the best unit's document at `SAME_DOCUMENT` times that, since a note is one
+    patient's story ("What painkillers was the foot injury sent home with?": the best sentence
+    names the injury, the next passage of the same note the discharge medicines).
 
     Every source costs prompt-reading time (on a 2-core CPU the 1.5B model reads about 55
     tokens/s, a passage about 200 tokens), and a source that only shares the topic draws the
@@ -174,10 +179,13 @@ def focus(scored: Sequence[Unit], n_hits: int, fraction: float) -> list[int]:
     for u in scored:  # best first, so the first unit seen per source is its best
         best.setdefault(u.n, u.score)
     if not best:
-        return list(range(1, n_hits + 1))
-    top = max(best.values())
-    return sorted((n for n, sc in best.items() if sc >= fraction * top),
-                  key=lambda n: (-best[n], n))
+        return list(range(1, len(hits) + 1))
+    top_n = min(best, key=lambda n: (-best[n], n))
+    top = best[top_n]
+    home = hits[top_n - 1].path
+    return sorted((n for n, sc in best.items() if sc >= fraction * top or (
+        hits[n - 1].path == home and sc >= SAME_DOCUMENT * fraction * top)),
+        key=lambda n: (-best[n], n))
 
 
 def renumber(scored: Sequence[Unit], order: Sequence[int]) -> list[Unit]:

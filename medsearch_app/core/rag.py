@@ -49,7 +49,7 @@ SOURCE_CHARS = 1200
 AUTO = -1
 # The wait for the first word of an answer that AUTO aims at (issue: at most 8 s on a 2-core
 # CPU), and the excerpt sizes it tries, longest first.
-FIRST_WORD_S = 7.0
+FIRST_WORD_S = 8.0
 EXCERPT_SIZES = (900, 700, 550, 450, 350, 280)
 # evidence.focus's share for the app: on the project's small library (29 answerable questions
 # the gate accepts, onnx-int8) the gold note's best sentence scored at least 0.81 of the best
@@ -358,7 +358,7 @@ def model_prompt(question: str, found: list[Hit], units: list[evidence.Unit], ll
     """The sources the model reads (numbered as in its prompt) and the rendered prompt: the
     retrieved hits focused (evidence.focus), cut to the setting's source text (whole, excerpts,
     AUTO: fit_time), fitted to the context (fit_sources)."""
-    order = (evidence.focus(units, len(found), options.focus) if options.focus > 0
+    order = (evidence.focus(units, found, options.focus) if options.focus > 0
              else list(range(1, len(found) + 1)))
     shown = [found[n - 1] for n in order]
     mine = evidence.renumber(units, order)

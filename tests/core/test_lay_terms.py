@@ -64,10 +64,17 @@ def test_words_the_module_does_not_know_are_not_claimed() -> None:
 
 
 def test_focus_keeps_the_sources_nearly_as_good_as_the_best_in_score_order() -> None:
+    from medsearch_app.core.types import Hit
+
+    hits = [Hit(n, n, f"/lib/{name}", None, None, 0.5, "text") for n, name in
+            enumerate(["a.md", "b.md", "c.md", "c.md"], 1)]
     scored = [Unit(0.60, 3, 0, 10), Unit(0.55, 1, 0, 10), Unit(0.50, 3, 20, 30),
               Unit(0.30, 2, 0, 10), Unit(0.10, 1, 40, 50)]
-    assert focus(scored, 4, 0.7) == [3, 1]  # 2 scores 0.30 < 0.42; 4 has no units
-    assert focus(scored, 4, 0.0) == [3, 1, 2]
-    assert focus([], 3, 0.7) == [1, 2, 3]
+    assert focus(scored, hits, 0.7) == [3, 1]  # 2 scores 0.30 < 0.42; 4 has no units
+    assert focus(scored, hits, 0.0) == [3, 1, 2]
+    assert focus([], hits[:3], 0.7) == [1, 2, 3]
+    # another passage of the best source's document needs only 0.8 of the threshold
+    scored.append(Unit(0.35, 4, 0, 10))  # c.md like source 3: 0.35 >= 0.8 * 0.42
+    assert focus(scored, hits, 0.7) == [3, 1, 4]
     renumbered = renumber(scored, [3, 1])
     assert [(u.n, u.score) for u in renumbered] == [(1, 0.60), (2, 0.55), (1, 0.50), (2, 0.10)]
