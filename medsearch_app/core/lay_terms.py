@@ -30,8 +30,7 @@ from collections.abc import Callable, Iterable
 # question's word; a prefix of three letters or fewer, or one ending in "$", must be the whole
 # word ("bp", "hr": not "hrs"). Two words ("blood pressur") are looked for in the text. Keys are
 # the question's word without a plural "s".
-SAME_THING: dict[str, tuple[str, ...]] = {
-    # lay drug classes
+DRUG_CLASSES: dict[str, tuple[str, ...]] = {
     "thinner": ("anticoag", "warfarin", "apixaban", "rivaroxaban", "edoxaban", "dabigatran",
                 "heparin", "enoxaparin", "dalteparin", "tinzaparin", "doac", "noac", "inr"),
     "clot": ("thromb", "embol", "anticoag", "vte", "dvt", "warfarin", "apixaban",
@@ -53,7 +52,9 @@ SAME_THING: dict[str, tuple[str, ...]] = {
                  "thiazid"),
     "antidepressant": ("sertralin", "citalopram", "escitalopram", "fluoxetin", "mirtazapin",
                        "amitriptylin", "venlafaxin", "duloxetin", "ssri", "snri"),
-    # organs and their roots
+}
+# Organs and the roots of their operations and findings.
+ORGANS: dict[str, tuple[str, ...]] = {
     "gallbladder": ("cholecyst", "biliari", "gallston", "cholelith"),
     "appendix": ("appendic", "appendect"),
     "womb": ("uter", "hysterect", "endometri"),
@@ -75,7 +76,9 @@ SAME_THING: dict[str, tuple[str, ...]] = {
     "skin": ("derm", "cutan"),
     "bone": ("oste", "fractur", "boni"),
     "joint": ("arthr", "arthroplasti"),
-    # conditions and the measurements that show them
+}
+# Conditions and the measurements that show them.
+CONDITIONS: dict[str, tuple[str, ...]] = {
     "hypertension": ("bp", "blood pressur", "hypertens", "systol", "diastol"),
     "hypertensive": ("bp", "blood pressur", "hypertens", "systol", "diastol"),
     "fever": ("temp$", "temperatur", "pyrex", "febril"),
@@ -96,6 +99,8 @@ SAME_THING: dict[str, tuple[str, ...]] = {
     "depressed": ("depress", "phq", "low mood"),
     "cholesterol": ("ldl", "hdl", "lipid", "cholesterol", "statin"),
 }
+
+SAME_THING = DRUG_CLASSES | ORGANS | CONDITIONS
 
 # Age groups, in months: (from, to), to exclusive.
 AGE_GROUPS: dict[str, tuple[float, float]] = {
@@ -124,6 +129,12 @@ def knows(word: str) -> bool:
     """Whether this module has a clinical name for the word."""
     k = key(word)
     return k in SAME_THING or k in AGE_GROUPS
+
+
+def names_a_part_or_age(word: str) -> bool:
+    """Whether the word is an organ or an age group (not a drug class or a condition)."""
+    k = key(word)
+    return k in ORGANS or k in AGE_GROUPS
 
 
 def present(word: str, vocabulary: Iterable[str], texts: Callable[[str], str]) -> bool:

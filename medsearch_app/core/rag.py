@@ -31,7 +31,7 @@ from .llm import GenStats, LlmRuntime
 from .search import Mode, Retriever
 from .store import query_terms
 from .types import AnswerDone, Citation, CitationMode, Hit, Retrieved, Timings, Token
-from .verify import CITE, SENTENCE, check_answer, summary_warning
+from .verify import CITE, SENTENCE, SOURCE_TALK, check_answer, summary_warning
 
 # "If the sources do not contain the answer, say so", not "reply exactly: ...": with that
 # sentence the 1.5B answer model refused "What should be done about the high INR?" from the
@@ -309,18 +309,6 @@ def attribute(answer: str, hits: list[Hit]) -> tuple[str, CitationMode]:
     return "".join(out), mode
 
 
-# Words of a sentence that only points at the sources ("This is stated in [1].", "The sources
-# [1] and [3] provide this information."): the 1.5B model adds one to half its answers even when
-# told not to, and it says nothing the citations do not.
-SOURCE_TALK = _words(
-    "information info stated states state statement found find source sources provide provides "
-    "provided mention mentions mentioned given listed described describes see seen according "
-    "document documents based paragraph paragraphs section sections page pages above shown "
-    "show shows said says say refer refers referenced reference cited text context passage "
-    "passages excerpt details detail detailed data answer question can also both respectively "
-    "first second third fourth fifth")
-
-
 def drop_source_talk(answer: str) -> str:
     """The answer without sentences that only point at the sources (they keep no fact)."""
     out: list[str] = []
@@ -411,7 +399,7 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
         final = (raw + "\n\n" if raw else "") + EMPTY_ANSWER
         mode = CitationMode.NONE
     cits = [] if refused else citations_for(final, hits)
-    checks = [] if refused else check_answer(final, hits)
+    checks = [] if refused else check_answer(final, hits, question)
     yield AnswerDone(
         answer=final, citations=cits, supported=not refused and bool(raw),
         timings=Timings(

@@ -22,13 +22,18 @@ answer gives for a specific term must occur in a source sentence that names that
   form one dose ("500 mg by mouth three times daily for 5 days"). A dose written right next to
   a term ("amoxicillin 500 mg", "500 mg of amoxicillin"; routes may stand between) is given
   for that term, the one before it first. Otherwise ("amoxicillin is started in CAP at 500 mg")
-  it is given for any term of its clause, or, in a clause naming none, of its sentence. Units,
+  it is given for any term of its clause, or, in a clause naming none, of the clause right
+  before ("amoxicillin is given, at 500 mg"); "..., review in 4 weeks" pairs with nothing. Units,
   routes and frequency abbreviations ("mmol", "IV", "BD") are not terms here; a sentence naming
   no term has nothing to pair, and numbers without a unit are checked for presence only.
 - Source sentence: sentences end at . ! ? or a line end. A sentence that names no term
   continues the one before ("Start metformin 500 mg daily. Increase to 1 g after a week."), and
   a short heading line naming a term and no quantity ("Community-acquired pneumonia (CAP)") is
   part of the sentences under it, up to the next such heading.
+
+Terms and words the answer repeats from the question ("the CKD lady") are the physician's, not
+the model's claim, and an everyday word counts as present when the source uses its clinical name
+("gallbladder" and "cholecystectomy", lay_terms.py); numbers are always checked.
 
 Only a quantity that the cited sentences give elsewhere is flagged ("“500 mg” is given for
 amoxicillin in the answer but not in the source sentence that names it"). Two drugs given in
@@ -42,6 +47,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from . import lay_terms
 from .store import query_terms
 from .terms import TOKEN, Term, WordSet, specific_terms
 from .types import Hit, SentenceCheck, Verdict
@@ -71,6 +77,16 @@ NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
      "eleven", "twelve"])}
 MIN_OVERLAP = 0.5
+YES_NO = frozenset({"yes", "no", "maybe"})
+# Words of a sentence that only point at the sources ("This is stated in [1].", "The sources [1]
+# and [3] provide this information."): the 1.5B model adds such sentences even when told not to.
+SOURCE_TALK = frozenset(re.findall(r"\w+",
+    "information info stated states state statement found find source sources provide provides "
+    "provided mention mentions mentioned given listed described describes see seen according "
+    "document documents based paragraph paragraphs section sections page pages above shown "
+    "show shows said says say refer refers referenced reference cited text context passage "
+    "passages excerpt details detail detailed data answer question can also both respectively "
+    "first second third fourth fifth"))
 
 _WORDS = "|".join(NUMBER_WORDS)
 # In an answer, "two doses" is a number; "one" is too often a determiner ("one day a week").
@@ -240,7 +256,15 @@ def _attached(claim: str, quantities: list[Quantity], i: int,
     after = [(a, t) for a, b, t in anchors if end <= a and b <= hi]
     if after and _filler(claim[end:after[0][0]], NEXT_TO):
         return [after[0][1]]
-    clause = [t for a, b, t in anchors if lo <= a and b <= hi] or [t for _, _, t in anchors]
+    clause = [t for a, b, t in anchors if lo <= a and b <= hi]
+    if not clause:
+        # A clause naming no term belongs to the clause right before it ("amoxicillin is
+        # given, at 500 mg"), not to every term of the sentence: in "sertraline increased to
+        # 100 mg, guided self-help continued, review in 4 weeks" the 4 weeks is not sertraline's.
+        cut = next((c for c in cuts if c.end() == lo), None)
+        if cut is not None:
+            p_lo = max((c.end() for c in cuts if c.end() <= cut.start()), default=0)
+            clause = [t for a, b, t in anchors if p_lo <= a and b <= cut.start()]
     return list({t.key: t for t in clause}.values())
 
 
@@ -289,15 +313,17 @@ def split_sentences(answer: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in SENTENCE.finditer(answer) if m.group(0).strip()]
 
 
-def check_answer(answer: str, hits: Sequence[Hit]) -> list[SentenceCheck]:
-    """The verdict on each sentence of an answer whose [n] markers point into `hits`."""
+def check_answer(answer: str, hits: Sequence[Hit], question: str = "") -> list[SentenceCheck]:
+    """The verdict on each sentence of an answer whose [n] markers point into `hits`; terms and
+    words the answer takes from the `question` are the physician's own, not the model's claim."""
     passages = [h.text for h in hits]
     out: list[SentenceCheck] = []
     for a, b in split_sentences(answer):
         raw = answer[a:b]
         cites = sorted({int(n) for n in CITE.findall(raw) if 1 <= int(n) <= len(hits)})
         claim = LIST_NUMBER.sub("", CITE.sub(" ", raw)).strip()
-        verdict, reason = check_sentence(claim, [passages[n - 1] for n in cites], cites)
+        verdict, reason = check_sentence(claim, [passages[n - 1] for n in cites], cites,
+                                         question)
         out.append(SentenceCheck(text=raw.strip(), start=a, end=b, cites=cites,
                                  verdict=verdict, reason=reason))
     return out
@@ -307,7 +333,8 @@ SOURCE_LABEL = re.compile(r"^\W*[\w\-. ]+\.(?:pdf|md|txt|markdown)(?:, page \d+.
                           re.IGNORECASE)
 
 
-def check_sentence(claim: str, cited: list[str], cites: list[int]) -> tuple[Verdict, str]:
+def check_sentence(claim: str, cited: list[str], cites: list[int],
+                   question: str = "") -> tuple[Verdict, str]:
     if SOURCE_LABEL.match(claim):  # the model repeating a source's label: "(guide.pdf, page 5)"
         return Verdict.NO_CLAIM, ""
     words = [w for w in query_terms(claim) if not w.replace(".", "").isdigit()]
@@ -324,9 +351,14 @@ def check_sentence(claim: str, cited: list[str], cites: list[int]) -> tuple[Verd
         if q.key[1] != RATE and (q.key not in keys if q.key[1] else q.key[0] not in values):
             return Verdict.NOT_FOUND, f"“{q.written}” is not in {where}"
     ws = WordSet(text)
+    # Words and terms taken from the question ("the CKD lady", "the asthmatic", "a blood
+    # thinner"), words about the sources ("as stated in [3]") and a yes or no are not what the
+    # model claims; numbers always are, wherever they come from.
+    asked = WordSet(question)
     for term in specific_terms(claim):
         # Frequency abbreviations and units ("TDS", "mcg") are checked with their quantities.
-        if not FREQUENCY.fullmatch(term.key) and not _unit(term.key) and not ws.has_term(term):
+        if (not FREQUENCY.fullmatch(term.key) and not _unit(term.key) and not ws.has_term(term)
+                and not asked.has_term(term) and not _clinical_name_in(term, ws)):
             return Verdict.NOT_FOUND, f"“{term.text}” is not in {where}"
     for q in quantities:
         if q.key[1] == RATE and q.key not in keys:
@@ -334,11 +366,28 @@ def check_sentence(claim: str, cited: list[str], cites: list[int]) -> tuple[Verd
     reason = _pairing(claim, quantities, cited)
     if reason:
         return Verdict.NOT_FOUND, reason
-    if words:
-        share = sum(ws.has(w) for w in words) / len(words)
+    own = [w for w in words if not asked.has(w) and w not in SOURCE_TALK and w not in YES_NO]
+    if not own and not numbers(claim):
+        if YES_NO & set(words):
+            return Verdict.NO_CLAIM, ""  # "Yes, <the question restated>": the yes is unchecked
+        # The question restated as a statement ("The insulin pump settings agreed were:") says
+        # what the question takes for granted: the sources must say it too.
+        own = [w for w in words if w not in SOURCE_TALK]
+    if own:
+        share = sum(ws.has(w) or _clinical_name_in(Term(w, w, False), ws)
+                    for w in own) / len(own)
         if share < MIN_OVERLAP:
             return Verdict.NOT_FOUND, f"only {share:.0%} of its words are in {where}"
     return Verdict.SUPPORTED, ""
+
+
+def _clinical_name_in(term: Term, ws: WordSet) -> bool:
+    """An organ or age group whose clinical name the source uses ("gallbladder" removed, the
+    source: "cholecystectomy"; lay_terms.py). Not a drug class or a condition: "blood clots" is
+    not said by a source that names warfarin."""
+    if term.named or not lay_terms.names_a_part_or_age(term.key):
+        return False
+    return lay_terms.present(term.key, sorted(ws.words), lambda _query: ws.text)
 
 
 def summary_warning(checks: Sequence[SentenceCheck]) -> str:

@@ -158,3 +158,16 @@ def test_a_drug_heading_covers_the_bullet_lines_under_it() -> None:
     assert [c.supported for c in ok] == [True, True, True], [c.reason for c in ok]
     bad = check_answer("Clarithromycin 500 mg three times daily is given to adults [1].", hits)
     assert bad[0].supported is False and "“three times daily” is given for" in bad[0].reason
+
+
+def test_a_duration_in_a_clause_of_its_own_is_not_the_drugs() -> None:
+    """"..., review in 4 weeks" after a dose change is not given for the drug; a dose written
+    in the clause after the drug's ("amoxicillin is given, at 500 mg") still is."""
+    note = [Hit(1, 1, "/lib/depression.txt", None, None, 0.8,
+                "Plan: 1. Sertraline increased from 50 mg to 100 mg once daily. 2. Continue "
+                "guided self-help. 3. Review in 4 weeks with repeat PHQ-9.")]
+    plan = ("The plan was to increase sertraline from 50 mg to 100 mg once daily, continue "
+            "guided self-help, and review in 4 weeks. [1]")
+    assert check_answer(plan, note)[0].supported
+    swapped = "Nitrofurantoin is used, at 500 mg four times daily. [2]"
+    assert not check_answer(swapped, HITS)[0].supported
