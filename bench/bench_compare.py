@@ -31,6 +31,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 MEDSEARCH = [sys.executable, "-m", "medsearch_app"]
 
@@ -105,6 +108,7 @@ def main() -> int:
                     "is 5; 3 keeps the prompts near 900 tokens so a full ladder fits in ~30 min "
                     "on 2 cores)")
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
 
     sys.path.insert(0, str(REPO))
     from medsearch_app.core.evaluate import pubmedqa_corpus

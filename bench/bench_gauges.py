@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 TARGET_PCT = 2.0
 
@@ -39,6 +42,7 @@ def main() -> int:
     ap.add_argument("--hz", type=float, default=2.0)
     ap.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
     sys.path.insert(0, str(REPO))
 
     import psutil

@@ -40,6 +40,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.95
 PIECE_CHARS = 800
@@ -143,6 +146,7 @@ def main() -> int:
     ap.add_argument("--no-ask", action="store_true", help="skip the `medsearch ask` run")
     ap.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
 
     home = Path(tempfile.mkdtemp(prefix="medsearch-bench-gen-"))
     os.environ["MEDSEARCH_HOME"] = str(home)  # before any medsearch_app import reads it

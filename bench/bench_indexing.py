@@ -46,6 +46,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.8
 TARGET_VS_LLAMAINDEX = 0.7
@@ -272,6 +275,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary homes")
     ap.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
 
     sys.path.insert(0, str(REPO))
     from medsearch_app.core import embed_onnx

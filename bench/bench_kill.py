@@ -30,6 +30,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = ["asthma", "gout", "heart failure", "type 2 diabetes", "hypertension", "COPD",
           "atrial fibrillation", "migraine", "hypothyroidism", "chronic kidney disease",
@@ -130,6 +133,7 @@ def main() -> int:
     ap.add_argument("--max-s", type=float, default=20.0)
     ap.add_argument("--work", default=tempfile.mkdtemp(prefix="medsearch-kill-"))
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
     work = Path(args.work)
     notes = work / "notes"
     write_notes(notes, args.docs, args.seed)

@@ -42,6 +42,9 @@ sys.path.insert(0, str(REPO))
 from medsearch_app.core.embed import Embedder, Precision  # noqa: E402
 from medsearch_app.core.ingest.chunking import whitespace_offsets  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line  # noqa: E402
+
 _WORDS_TEXT = """
 patient review clinic dose daily weekly blood pressure kidney liver heart lung asthma
 diabetes insulin metformin warfarin apixaban statin aspirin pain fever cough rash
@@ -101,6 +104,7 @@ def main() -> int:
     ap.add_argument("--asks", type=int, default=3, help="questions answered while indexing")
     ap.add_argument("--work", default=tempfile.mkdtemp(prefix="medsearch-load-"))
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
     from medsearch_app.core.library import Library
     from medsearch_app.core.llm import LlmRuntime
     from medsearch_app.core.models import default_model_path

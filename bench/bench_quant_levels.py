@@ -39,6 +39,9 @@ from typing import Any
 
 from medsearch_app.core.quantize import LADDER
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 LEAK_LEVELS = ("Q8_0", "Q4_K_M")
 TARGET_LEAK_PCT = 10.0
@@ -217,6 +220,7 @@ def main() -> int:
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--ref", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
     sys.path.insert(0, str(REPO))
     if args.child:
         return child(args)

@@ -44,6 +44,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 TARGET_RECALL = 0.98
 TARGET_P50_MS = 10.0
@@ -126,6 +129,7 @@ def main() -> int:
                     help="also report raw recall@10/p50 at these search ef values ('' = skip)")
     ap.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
 
     sys.path.insert(0, str(REPO))
     import hnswlib

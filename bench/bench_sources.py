@@ -31,6 +31,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 COLUMNS = [("answered_share", "answered"), ("answer_terms_share", "terms"),
            ("cites_gold_share", "cites gold"), ("sentences_supported_share", "supported"),
@@ -55,6 +58,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=60, help="PubMedQA questions (default 60)")
     ap.add_argument("--json", metavar="OUT", help="also write the summaries as JSON")
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
     settings_list = [int(x) for x in args.source_chars.split(",") if x.strip()]
 
     home = Path(tempfile.mkdtemp(prefix="medsearch-bench-sources-"))

@@ -30,6 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 REPO = Path(__file__).resolve().parent.parent
 EXTRA_QUESTIONS = [
     "What should the first-line treatment for hypertension be?",
@@ -45,6 +48,7 @@ def main() -> int:
     ap.add_argument("--questions", type=int, default=8)
     ap.add_argument("--json", metavar="OUT")
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
 
     home = Path(tempfile.mkdtemp(prefix="medsearch-bench-ttft-"))
     os.environ["MEDSEARCH_HOME"] = str(home)

@@ -33,6 +33,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TextIO
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_line
+
 TARGET_MS = 50.0
 TICK_MS = 10
 # Asks for a long answer: the default model fills 300 tokens with it.
@@ -175,6 +178,7 @@ def main() -> int:
                     "longer than --trace-ms to this file (diagnosis; adds a little overhead)")
     ap.add_argument("--trace-ms", type=float, default=60.0)
     args = ap.parse_args()
+    print(cpu_line(), flush=True)  # every figure below is this CPU's
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     tmp = Path(tempfile.mkdtemp(prefix="medsearch-gui-stall-"))
