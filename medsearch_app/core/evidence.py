@@ -183,7 +183,7 @@ def focus(scored: Sequence[Unit], hits: Sequence[Hit], fraction: float) -> list[
     top_n = min(best, key=lambda n: (-best[n], n))
     top = best[top_n]
     home = hits[top_n - 1].path
-    return sorted((n for n, sc in best.items() if sc >= fraction * top or (
+    return sorted((n for n, sc in best.items() if n == top_n or sc >= fraction * top or (
         hits[n - 1].path == home and sc >= SAME_DOCUMENT * fraction * top)),
         key=lambda n: (-best[n], n))
 

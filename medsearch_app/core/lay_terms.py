@@ -6,8 +6,8 @@ was the toddler's croup score?" or "How bad is his hypertension?" of notes that 
 would find "thinner", "gallbladder", "toddler" or "hypertension" in no document and refuse.
 This module says when a word the library lacks is present under its clinical name:
 
-- a lay drug class and the drugs (or INN stems) and measurements that belong to it
-  ("thinner": anticoagulant, warfarin, -xaban, -parin, INR; "steroid": -sone, -olone, -onide),
+- a lay drug class and the drugs and measurements that belong to it ("thinner":
+  anticoagulant, warfarin, apixaban, heparin, INR; "steroid": dexamethasone, prednisolone),
 - an organ and the Greek/Latin roots of its operations and findings ("gallbladder":
   cholecyst-; "womb": hyster-, uter-; "bowel": col-, enter-, ile-, intestin-),
 - a condition and the measurement that shows it ("hypertension": BP, blood pressure;
@@ -56,15 +56,15 @@ DRUG_CLASSES: dict[str, tuple[str, ...]] = {
 # Organs and the roots of their operations and findings.
 ORGANS: dict[str, tuple[str, ...]] = {
     "gallbladder": ("cholecyst", "biliari", "gallston", "cholelith"),
-    "appendix": ("appendic", "appendect"),
+    "appendix": ("appendicect", "appendect", "appendicit"),
     "womb": ("uter", "hysterect", "endometri"),
-    "bowel": ("colon", "colorect", "colect", "colonoscop", "enter", "ileu", "ileo",
+    "bowel": ("colon$", "colorect", "colect", "colonoscop", "enteritis", "ileu", "ileo",
               "intestin", "rectal", "sigmoid"),
-    "bladder": ("cystoscop", "cystit", "vesic", "catheter", "urinari"),
+    "bladder": ("cystoscop", "cystit", "urinari"),
     "tonsil": ("tonsillect", "tonsillit"),
     "ovary": ("ovarian", "oophor"),
     "prostate": ("prostat", "psa", "turp"),
-    "spleen": ("splen",),
+    "spleen": ("splenic", "splenomeg", "splenect"),
     "pancrea": ("pancrea",),
     "thyroid": ("thyroid", "thyroxin", "levothyroxin", "tsh"),
     "lung": ("pulmon", "pneumon", "bronch", "spirometr", "respir"),
@@ -91,12 +91,12 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
     "obesity": ("bmi", "obes"),
     "overweight": ("bmi", "obes"),
     "diabetic": ("diabet", "hba1c", "glucos", "metformin", "insulin"),
-    "hypoxia": ("spo2", "sat", "oxygen"),
-    "hypoxic": ("spo2", "sat", "oxygen"),
-    "breathless": ("dyspn", "breathless", "sob", "rr"),
+    "hypoxia": ("spo2", "saturat", "oxygen"),
+    "hypoxic": ("spo2", "saturat", "oxygen"),
+    "breathless": ("dyspn", "breathless", "rr"),
     "tachycardia": ("hr", "pulse", "heart rate"),
     "tachycardic": ("hr", "pulse", "heart rate"),
-    "depressed": ("depress", "phq", "low mood"),
+    "depressed": ("phq", "antidepress", "low mood"),
     "cholesterol": ("ldl", "hdl", "lipid", "cholesterol", "statin"),
 }
 
@@ -112,7 +112,8 @@ AGE_GROUPS: dict[str, tuple[float, float]] = {
     "grandad": (720, 1800), "grandpa": (720, 1800), "grandma": (720, 1800),
 }
 # "18-month-old", "18 months old", "aged 2", "2 years old", "2-year-old", "2 y/o", "84yo",
-# "3 weeks old", "day 4 of life": the number and its unit.
+# "3 weeks old": the number and its unit (the support gate finds the passages by "old", "aged",
+# "y" and "yo"; a one-token "84yo" only where such a word is also there).
 AGE = re.compile(
     r"\b(\d{1,3})\s*-?\s*(year|yr|y|month|mo|week|wk|day)s?\s*-?\s*(?:old|/o|o\b)"
     r"|\baged\s+(\d{1,3})\s*(years?|months?|weeks?|days?)?", re.IGNORECASE)
@@ -168,5 +169,5 @@ def ages_in_months(text: str) -> list[float]:
 
 
 def _has_age(texts: Callable[[str], str], low: float, high: float) -> bool:
-    found = texts("old OR aged OR yo")
+    found = texts("old OR aged OR yo OR y")
     return any(low <= months < high for months in ages_in_months(found))

@@ -307,17 +307,21 @@ class LlmRuntime:
         rag.py uses it to fit the sources to the time a physician waits for the first word."""
         if self._llm is None:
             self.load()
-        if self._speed is None:
-            toks = self.tokenize(SPEED_PROBE)
-            with self._lock:
+        toks = self.tokenize(SPEED_PROBE)
+        with self._lock:
+            if self._speed is None:
+                if self._llm is None:
+                    raise ModelLoadError(f"{self.path.name} was closed")
+                self._llm.reset()
+                self._llm.eval(toks[:16])  # warm-up: the weights paged in, buffers allocated
                 self._llm.reset()
                 t0 = time.perf_counter()
                 self._llm.eval(toks)
                 seconds = time.perf_counter() - t0
                 self._llm.reset()
-            self._speed = len(toks) / max(seconds, 1e-6)
-            _llama_log.info("%s reads %.0f prompt tokens/s", self.path.name, self._speed)
-        return self._speed
+                self._speed = len(toks) / max(seconds, 1e-6)
+                _llama_log.info("%s reads %.0f prompt tokens/s", self.path.name, self._speed)
+            return self._speed
 
     def clear_cache(self) -> None:
         """Forget the KV cache of the last prompt: the next stream() reads its whole prompt

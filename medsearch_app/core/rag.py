@@ -316,7 +316,8 @@ def drop_source_talk(answer: str) -> str:
     for m in SENTENCE.finditer(answer):
         sent = m.group(0)
         words = query_terms(CITE.sub(" ", sent))
-        talk = bool(words) and all(w in SOURCE_TALK for w in words) and (
+        negated = re.search(r"\b(?:not|no|never|cannot|can't|doesn't|don't)\b", sent, re.I)
+        talk = not negated and bool(words) and all(w in SOURCE_TALK for w in words) and (
             "source" in sent.lower() or CITE.search(sent) is not None)
         out.append(answer[last:m.start()])
         if not talk:
@@ -341,15 +342,24 @@ def citations_for(answer: str, hits: list[Hit]) -> list[Citation]:
     return out
 
 
-def model_prompt(question: str, found: list[Hit], units: list[evidence.Unit], llm: LlmRuntime,
-                 options: AskOptions) -> tuple[list[Hit], str]:
-    """The sources the model reads (numbered as in its prompt) and the rendered prompt: the
-    retrieved hits focused (evidence.focus), cut to the setting's source text (whole, excerpts,
-    AUTO: fit_time), fitted to the context (fit_sources)."""
-    order = (evidence.focus(units, found, options.focus) if options.focus > 0
+def arrange(units: list[evidence.Unit], found: list[Hit],
+            fraction: float) -> tuple[list[Hit], list[evidence.Unit], int]:
+    """The retrieved hits in the order the model reads them: the focused sources first, best
+    first (evidence.focus), then the rest; the units renumbered to match; and how many the model
+    reads. One numbering for the window's source list, the quoted evidence and the answer's
+    [n]."""
+    order = (evidence.focus(units, found, fraction) if fraction > 0
              else list(range(1, len(found) + 1)))
-    shown = [found[n - 1] for n in order]
-    mine = evidence.renumber(units, order)
+    full = order + [n for n in range(1, len(found) + 1) if n not in order]
+    return [found[n - 1] for n in full], evidence.renumber(units, full), len(order)
+
+
+def model_prompt(question: str, shown: list[Hit], units: list[evidence.Unit], llm: LlmRuntime,
+                 options: AskOptions) -> tuple[list[Hit], str]:
+    """The sources the model reads (numbered as in its prompt) and the rendered prompt: `shown`
+    (arrange()'s first ones) cut to the setting's source text (whole, excerpts, AUTO:
+    fit_time) and fitted to the context (fit_sources)."""
+    mine = [u for u in units if u.n <= len(shown)]
     if options.source_chars == AUTO:
         texts = fit_time(llm, question, shown, mine)
     else:
@@ -368,8 +378,9 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
     res = retriever.search(question, k=options.k, mode=options.mode)
     emb = retriever.library.embedder
     units = evidence.score_units(question, res.hits, emb) if res.supported else []
-    quoted = evidence.pick(units, res.hits)
-    yield Retrieved(res.hits, res.elapsed_ms, res.supported, res.reason, quoted)
+    found, units, n_read = arrange(units, res.hits, options.focus)
+    quoted = evidence.pick(units, found)
+    yield Retrieved(found, res.elapsed_ms, res.supported, res.reason, quoted)
     src = AnswerSource(model_file=llm.path.name, quant=llm.quant, embedder=emb.name,
                        precision=emb.precision.value)
     if not res.supported:
@@ -382,7 +393,7 @@ def answer(question: str, *, retriever: Retriever, llm: LlmRuntime, options: Ask
             quant=src.quant, embedder=src.embedder, precision=src.precision,
         )
         return
-    hits, prompt = model_prompt(question, res.hits, units, llm, options)
+    hits, prompt = model_prompt(question, found[:n_read], units, llm, options)
     stats: list[GenStats] = []
     pieces: list[str] = []
     for piece in llm.stream(prompt, max_tokens=options.max_tokens,

@@ -198,7 +198,8 @@ class SentenceCheck:
 
 @dataclass(frozen=True)
 class Retrieved:
-    """Retrieval finished: the passages given to the model as numbered sources, and the
+    """Retrieval finished: the retrieved passages numbered as the model's sources are (those it
+    reads first, best first: rag.arrange; AnswerDone.sources says how many it read), and the
     sentences quoted from them as evidence (empty when the question is not supported)."""
 
     hits: list[Hit]

@@ -49,7 +49,7 @@ from typing import NamedTuple
 
 from . import lay_terms
 from .store import query_terms
-from .terms import TOKEN, Term, WordSet, specific_terms
+from .terms import TOKEN, Term, WordSet, is_drug_name, specific_terms
 from .types import Hit, SentenceCheck, Verdict
 
 CITE = re.compile(r"\[(\d{1,2})\]")
@@ -77,7 +77,7 @@ NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
      "eleven", "twelve"])}
 MIN_OVERLAP = 0.5
-YES_NO = frozenset({"yes", "no", "maybe"})
+YES_NO = frozenset({"yes", "maybe"})  # "no" is a stop word: query_terms never returns it
 # Words of a sentence that only point at the sources ("This is stated in [1].", "The sources [1]
 # and [3] provide this information."): the 1.5B model adds such sentences even when told not to.
 SOURCE_TALK = frozenset(re.findall(r"\w+",
@@ -258,14 +258,37 @@ def _attached(claim: str, quantities: list[Quantity], i: int,
         return [after[0][1]]
     clause = [t for a, b, t in anchors if lo <= a and b <= hi]
     if not clause:
-        # A clause naming no term belongs to the clause right before it ("amoxicillin is
-        # given, at 500 mg"), not to every term of the sentence: in "sertraline increased to
-        # 100 mg, guided self-help continued, review in 4 weeks" the 4 weeks is not sertraline's.
-        cut = next((c for c in cuts if c.end() == lo), None)
-        if cut is not None:
-            p_lo = max((c.end() for c in cuts if c.end() <= cut.start()), default=0)
-            clause = [t for a, b, t in anchors if p_lo <= a and b <= cut.start()]
+        clause = _neighbour_clause(claim, quantities, anchors, cuts, lo)
     return list({t.key: t for t in clause}.values())
+
+
+def _neighbour_clause(claim: str, quantities: list[Quantity],
+                      anchors: list[tuple[int, int, Term]], cuts: list[re.Match[str]],
+                      lo: int) -> list[Term]:
+    """The terms a quantity in a clause naming none is given for: those of the clause before
+    ("amoxicillin is given, at 500 mg"), stepping over clauses of quantities alone
+    ("amoxicillin 500 mg, three times daily, for 10 days"); for the first clause, those of the
+    clause after ("for 10 days, amoxicillin 500 mg"). A clause of other words in between ends
+    the search: in "sertraline increased to 100 mg, guided self-help continued, review in 4
+    weeks" the 4 weeks is not sertraline's."""
+    spans = [(0 if i == 0 else cuts[i - 1].end(), c.start()) for i, c in enumerate(cuts)]
+    spans.append((cuts[-1].end() if cuts else 0, len(claim)))
+    here = next((i for i, (a, _) in enumerate(spans) if a == lo), None)
+    if here is None:
+        return []
+    steps = range(here - 1, -1, -1) if here > 0 else range(here + 1, len(spans))
+    for i in steps:
+        a, b = spans[i]
+        terms = [t for x, y, t in anchors if a <= x and y <= b]
+        if terms:
+            return terms
+        text = claim[a:b]
+        for q in quantities:
+            if a <= q.start and q.end <= b:
+                text = text.replace(claim[q.start:q.end], " ")
+        if not _filler(text):
+            return []
+    return []
 
 
 class _SourceSentence(NamedTuple):
@@ -358,7 +381,8 @@ def check_sentence(claim: str, cited: list[str], cites: list[int],
     for term in specific_terms(claim):
         # Frequency abbreviations and units ("TDS", "mcg") are checked with their quantities.
         if (not FREQUENCY.fullmatch(term.key) and not _unit(term.key) and not ws.has_term(term)
-                and not asked.has_term(term) and not _clinical_name_in(term, ws)):
+                and not (asked.has_term(term) and not is_drug_name(term.key))
+                and not _clinical_name_in(term, ws)):
             return Verdict.NOT_FOUND, f"“{term.text}” is not in {where}"
     for q in quantities:
         if q.key[1] == RATE and q.key not in keys:
@@ -366,12 +390,13 @@ def check_sentence(claim: str, cited: list[str], cites: list[int],
     reason = _pairing(claim, quantities, cited)
     if reason:
         return Verdict.NOT_FOUND, reason
-    own = [w for w in words if not asked.has(w) and w not in SOURCE_TALK and w not in YES_NO]
+    yes = bool(re.match(r"\W*(?:yes|no|maybe)\b", claim, re.IGNORECASE))
+    own = [w for w in words if w not in SOURCE_TALK and w not in YES_NO
+           and (yes or not asked.has(w))]
     if not own and not numbers(claim):
-        if YES_NO & set(words):
-            return Verdict.NO_CLAIM, ""  # "Yes, <the question restated>": the yes is unchecked
         # The question restated as a statement ("The insulin pump settings agreed were:") says
-        # what the question takes for granted: the sources must say it too.
+        # what the question takes for granted: the sources must say it too. After a yes or a
+        # no the restated question is the claim itself, so it is checked in full above.
         own = [w for w in words if w not in SOURCE_TALK]
     if own:
         share = sum(ws.has(w) or _clinical_name_in(Term(w, w, False), ws)
@@ -387,7 +412,9 @@ def _clinical_name_in(term: Term, ws: WordSet) -> bool:
     not said by a source that names warfarin."""
     if term.named or not lay_terms.names_a_part_or_age(term.key):
         return False
-    return lay_terms.present(term.key, sorted(ws.words), lambda _query: ws.text)
+    # The lexicon's prefixes are stemmed ("biliari"): "biliary" is read as the index reads it.
+    words = sorted(ws.words | {w[:-1] + "i" for w in ws.words if w.endswith("y")})
+    return lay_terms.present(term.key, words, lambda _query: ws.text)
 
 
 def summary_warning(checks: Sequence[SentenceCheck]) -> str:

@@ -171,3 +171,25 @@ def test_a_duration_in_a_clause_of_its_own_is_not_the_drugs() -> None:
     assert check_answer(plan, note)[0].supported
     swapped = "Nitrofurantoin is used, at 500 mg four times daily. [2]"
     assert not check_answer(swapped, HITS)[0].supported
+
+
+def test_a_quantity_before_the_drug_or_after_a_frequency_still_pairs() -> None:
+    """"For 10 days, amoxicillin ..." and "..., three times daily, for 10 days": the 10 days
+    is amoxicillin's, and the pneumonia guideline gives amoxicillin 5 days."""
+    for s in ("For 10 days, amoxicillin 500 mg three times daily. [5]",
+              "Amoxicillin 500 mg was given, three times daily, for 10 days. [5]"):
+        assert not check_answer(s, HITS)[0].supported, s
+    right = "Amoxicillin 500 mg was given, three times daily, for 5 days. [5]"
+    assert check_answer(right, HITS)[0].supported
+
+
+def test_a_drug_named_in_the_question_is_still_checked() -> None:
+    src = [Hit(1, 1, "/lib/af.md", None, None, 0.8, "Apixaban 20 mg daily started.")]
+    s = "She got rivaroxaban 20 mg daily. [1]"
+    assert not check_answer(s, src, "What dose of rivaroxaban did she get?")[0].supported
+
+
+def test_a_yes_is_checked_with_the_question_it_answers() -> None:
+    src = [Hit(1, 1, "/lib/af.md", None, None, 0.8, "Warfarin continued at 5 mg daily.")]
+    assert not check_answer("Yes, the aspirin was stopped. [1]", src,
+                            "Was the aspirin stopped?")[0].supported
