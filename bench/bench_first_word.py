@@ -20,8 +20,8 @@ which side goes first:
 Both generate --tokens tokens greedily; tokens/s is compared too, and against the ceiling
 memory bandwidth / weight bytes (every token reads every weight once; bench/cpu.py measures the
 bandwidth with one thread per CPU). Also printed: the prompt tokens all the retrieved passages,
-whole, would have taken (the app before focus and excerpts). Targets: median app first word <= 8 s on this machine, app/raw <= 1.05. The CPU model and
-its flags are printed first. Exits 0.
+whole, would have taken (the app before focus and excerpts). Targets: median app first word
+<= 8 s on this machine, app/raw <= 1.05. The CPU model and its flags are printed first. Exits 0.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _main(args: argparse.Namespace, home: Path) -> int:
         units = evidence.score_units(q, res.hits, eng.embedder)
         opts = eng.ask_options(max_tokens=args.tokens)
         found, units, n_read = rag.arrange(units, res.hits, opts.focus)
-        hits, prompt = rag.model_prompt(q, found[:n_read], units, eng.llm, opts)
+        _, prompt = rag.model_prompt(q, found[:n_read], units, eng.llm, opts)
         # what the app read before focus and excerpts: every retrieved passage, whole
         whole = eng.llm.count_tokens(eng.llm.render(rag.build_messages(q, found)))
         sides = ["app", "raw"] if i % 2 == 0 else ["raw", "app"]
