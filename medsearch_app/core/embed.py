@@ -191,14 +191,38 @@ def onnx_cache_root() -> Path:
 
 
 def needs_preparing(path: str | Path | None, precision: str | Precision) -> bool:
-    """True when loading this embedder first exports it (an ONNX precision not made yet)."""
+    """True when loading this embedder first exports it with torch (an ONNX precision not made
+    yet and not shipped with the app: about 15 s). A shipped export is only quantized (seconds)."""
     prec = precision if isinstance(precision, Precision) else Precision.parse(precision)
     if not prec.onnx:
         return False
     from . import embed_onnx
 
     model_path = Path(path) if path else default_embedder_path()
-    return not embed_onnx.is_prepared(model_path, onnx_cache_root())
+    return embed_onnx.needs_export(model_path, onnx_cache_root())
+
+
+DEVELOPER_INSTALL = "needs the developer install (pip install -e .), which has torch"
+
+
+def unavailable(path: str | Path | None, precision: str | Precision) -> str | None:
+    """Why this precision cannot run in this install, or None when it can. The torch precisions
+    need torch, sentence-transformers and the model's weights; the installed app leaves torch
+    out and runs the ONNX precisions from the export it ships."""
+    import importlib.util
+
+    prec = precision if isinstance(precision, Precision) else Precision.parse(precision)
+    model_path = Path(path) if path else default_embedder_path()
+    if prec.onnx:
+        from . import embed_onnx
+
+        if (embed_onnx.is_prepared(model_path, onnx_cache_root())
+                or embed_onnx.shipped_export(model_path) or embed_onnx.torch_available()):
+            return None
+        return f"{prec.value} of {model_path.name} {DEVELOPER_INSTALL} to export it"
+    if any(importlib.util.find_spec(m) is None for m in ("torch", "sentence_transformers")):
+        return f"{prec.value} {DEVELOPER_INSTALL}"
+    return None
 
 
 def load_embedder(path: str | Path | None, precision: str | Precision,
@@ -217,6 +241,9 @@ def load_embedder(path: str | Path | None, precision: str | Precision,
 
         folder = embed_onnx.prepare(model_path, cache_root or onnx_cache_root())
         return embed_onnx.OnnxEmbedder(model_path, folder, prec, threads=threads or 0)
+    why = unavailable(model_path, prec)
+    if why:
+        raise BadInput(f"embedder precision {why}")
     if threads:
         configure_torch_threads(threads)
     return SentenceTransformerEmbedder(model_path, precision=prec)

@@ -11,6 +11,13 @@ numpy: `medsearch search` on an ONNX precision never imports torch.
 
 The cache holds what the runtime needs: model-fp32.onnx, model-int8.onnx, tokenizer.json and
 embedder.json (pooling, maximum sequence length, dimension, the quantization settings used).
+
+Only the export needs torch. The installed app ships the export made at build time
+(`export_to`, called by packaging/build.sh) in a folder of *shipped exports*: `prepare` then
+copies the fp32 graph and quantizes it for this CPU with onnxruntime's quantizer (seconds, no
+torch). Shipped exports are looked up under $MEDSEARCH_ONNX_EXPORTS, else `onnx_exports/` of the
+frozen app, by the model's name (`_model_name`: folder name and a hash of its config), so an
+export never serves a model it was not made from.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -152,6 +160,74 @@ def _quantize(out: Path, isa: str) -> dict[str, Any]:
             "reduce_range": reduce_range}
 
 
+EXPORT_FILES = ("model-fp32.onnx", "tokenizer.json", "export.json")
+
+
+def export_to(model_path: Path, out: Path) -> Path:
+    """Export `model_path` (a sentence-transformers folder) into `out/<model name>/` as a
+    shipped export: the fp32 graph, the tokenizer and export.json. Needs torch; made at build
+    time so that the installed app does not. Written to a temporary folder, then renamed."""
+    dest = out / _model_name(model_path)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=out))
+    try:
+        info = _export(model_path, tmp)
+        info.update(format=FORMAT, name=dest.name)
+        (tmp / "export.json").write_text(json.dumps(info, indent=1))
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def shipped_exports_root() -> Path | None:
+    """Where shipped exports lie: $MEDSEARCH_ONNX_EXPORTS, else the frozen app's
+    `onnx_exports/`; None in a developer install (which exports with torch)."""
+    env = os.environ.get("MEDSEARCH_ONNX_EXPORTS")
+    if env:
+        return Path(env)
+    bundle = getattr(sys, "_MEIPASS", None)
+    return Path(bundle) / "onnx_exports" if bundle else None
+
+
+def shipped_export(model_path: Path) -> Path | None:
+    """The shipped export made from `model_path` (same name, same format), if there is one."""
+    root = shipped_exports_root()
+    if root is None:
+        return None
+    folder = root / _model_name(model_path)
+    try:
+        info = json.loads((folder / "export.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if info.get("format") != FORMAT or not all((folder / f).is_file() for f in EXPORT_FILES):
+        return None
+    return folder
+
+
+def _from_shipped(shipped: Path, out: Path) -> dict[str, Any]:
+    for name in ("model-fp32.onnx", "tokenizer.json"):
+        shutil.copyfile(shipped / name, out / name)
+    info: dict[str, Any] = json.loads((shipped / "export.json").read_text())
+    info.pop("name", None)
+    info["shipped"] = str(shipped)
+    return info
+
+
+def torch_available() -> bool:
+    """Whether torch and transformers can be imported here (the developer install)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
+
+
+def needs_export(model_path: Path, cache_root: Path) -> bool:
+    """True when making the ONNX embedder for `model_path` means exporting it with torch (about
+    15 s): not prepared in `cache_root` yet and no shipped export for it."""
+    return not is_prepared(model_path, cache_root) and shipped_export(model_path) is None
+
+
 def is_prepared(model_path: Path, cache_root: Path) -> bool:
     meta = cache_folder(model_path, cache_root) / "embedder.json"
     try:
@@ -164,19 +240,25 @@ def prepare(model_path: Path, cache_root: Path,
             status: Callable[[str], None] | None = None) -> Path:
     """The cache folder for `model_path`, exported and quantized first if it is not there yet.
 
-    Offline: only the files of `model_path` are read. Done once per data folder; a second
-    process that finds the folder made while it exported keeps the first one."""
+    Offline: only the files of `model_path` (or its shipped export) are read. Done once per
+    data folder; a second process that finds the folder made while it exported keeps the first
+    one. With a shipped export no torch is needed: its graph is copied and quantized here."""
     folder = cache_folder(model_path, cache_root)
     if is_prepared(model_path, cache_root):
         return folder
+    shipped = shipped_export(model_path)
+    if shipped is None and not torch_available():
+        raise BadInput(f"the ONNX embedder for {model_path.name} must be exported with torch, "
+                       "which this install does not have (the developer install, "
+                       "`pip install -e .`, has it)")
     shutil.rmtree(folder, ignore_errors=True)  # an older format or a damaged folder
     cache_root.mkdir(parents=True, exist_ok=True)
-    if status:
+    if status and shipped is None:
         status("preparing the ONNX embedder (once for this data folder)…")
     t0 = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=cache_root))
     try:
-        info = _export(model_path, tmp)
+        info = _from_shipped(shipped, tmp) if shipped else _export(model_path, tmp)
         info["int8"] = _quantize(tmp, cpu_isa())
         info.update(format=FORMAT, source=str(model_path),
                     seconds=round(time.monotonic() - t0, 1))

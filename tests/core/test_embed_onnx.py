@@ -213,3 +213,73 @@ def test_vectors_of_different_precisions_never_mix(notes: Path, tmp_path: Path,
             lib.close()
     finally:
         q8.close()
+
+
+NO_TORCH = ("import runpy, sys\n"
+            "for m in ('torch', 'transformers', 'sentence_transformers', 'scipy', 'sklearn'):\n"
+            "    sys.modules[m] = None  # import fails, find_spec says not installed\n"
+            "sys.argv = ['medsearch', *sys.argv[1:]]\n"
+            "runpy.run_module('medsearch_app', run_name='__main__')\n")
+
+
+@pytest.mark.slow
+def test_the_selftest_passes_without_torch_from_a_shipped_export(tmp_path: Path) -> None:
+    """The installed app's case: torch unimportable, the embedder's ONNX graph shipped (made
+    by export_to, as packaging/build.sh does). Every check passes; the ONNX embedder is the
+    shipped graph quantized here, with no export; fp32 and int8 say they need the developer
+    install instead of failing."""
+    exports = tmp_path / "exports"
+    shipped = embed_onnx.export_to(default_embedder_path(), exports)
+    assert sorted(p.name for p in shipped.iterdir()) == sorted(embed_onnx.EXPORT_FILES)
+    env = dict(os.environ, MEDSEARCH_ONNX_EXPORTS=str(exports),
+               MEDSEARCH_HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen")
+    env.pop("MEDSEARCH_EMBEDDER_CACHE", None)
+    out = subprocess.run([sys.executable, "-c", NO_TORCH, "selftest", "--no-window", "--json"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    doc = json.loads(out.stdout)
+    detail = {c["name"]: c["detail"] for c in doc["checks"]}
+    assert out.returncode == 0 and doc["ok"], (out.stderr[-2000:], doc)
+    assert "shipped graph quantized" in detail["embedder onnx-int8"]
+    assert "cosine" in detail["embedder onnx-fp32"]
+    for p in ("fp32", "int8"):
+        assert detail[f"embedder {p}"].startswith("not in this install"), detail
+        assert "developer install" in detail[f"embedder {p}"]
+
+
+@pytest.mark.slow
+def test_a_shipped_export_gives_the_vectors_of_a_torch_export(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """The ONNX embedder made from a shipped export is the one made by exporting here: the same
+    files (the export is deterministic), so the same vectors and the same search results."""
+    model = default_embedder_path()
+    embed_onnx.export_to(model, tmp_path / "exports")
+    monkeypatch.setenv("MEDSEARCH_ONNX_EXPORTS", str(tmp_path / "exports"))
+    assert not embed_onnx.needs_export(model, tmp_path / "a")
+    a = embed_onnx.prepare(model, tmp_path / "a")
+    assert "shipped" in json.loads((a / "embedder.json").read_text())
+    monkeypatch.delenv("MEDSEARCH_ONNX_EXPORTS")
+    assert embed_onnx.needs_export(model, tmp_path / "b")
+    b = embed_onnx.prepare(model, tmp_path / "b")
+    for name in ("model-fp32.onnx", "model-int8.onnx", "tokenizer.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_an_export_of_another_model_is_not_used(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shipped export serves only the model it was made from (its name carries a hash of the
+    model's config) and only in the current format."""
+    model = default_embedder_path()
+    folder = tmp_path / "exports" / embed_onnx.cache_folder(model, tmp_path).name
+    folder.mkdir(parents=True)
+    for name in embed_onnx.EXPORT_FILES:
+        (folder / name).write_text("{}")
+    monkeypatch.setenv("MEDSEARCH_ONNX_EXPORTS", str(tmp_path / "exports"))
+    (folder / "export.json").write_text(json.dumps({"format": embed_onnx.FORMAT - 1}))
+    assert embed_onnx.shipped_export(model) is None
+    (folder / "export.json").write_text(json.dumps({"format": embed_onnx.FORMAT}))
+    assert embed_onnx.shipped_export(model) == folder
+    other = tmp_path / "other" / "model"
+    other.mkdir(parents=True)
+    (other / "config.json").write_text('{"hidden_size": 8}')
+    assert embed_onnx.shipped_export(other) is None

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.embed import Precision
+from ...core.embed import Precision, unavailable
 from ...core.gguf import GgufError, read_gguf
 from ...core.llm import gpu_offload_supported, memory_fit
 from ...core.models import ModelFile
@@ -45,9 +45,9 @@ PRECISION_HELP = {
     Precision.FP32: "The reference: full precision on torch.",
     Precision.INT8: "int8 weights on torch: faster, vectors a little further from fp32.",
     Precision.ONNX_FP32: "Full precision on ONNX Runtime: the same vectors as fp32, "
-                         "starts faster. Prepared once (about 15 s).",
+                         "starts faster. Prepared once per data folder.",
     Precision.ONNX_INT8: "Default. int8 on ONNX Runtime: as fast as int8 and much closer "
-                         "to fp32; starts in under a second. Prepared once (about 15 s).",
+                         "to fp32; starts in under a second. Prepared once per data folder.",
 }
 
 
@@ -134,9 +134,21 @@ class SettingsPanel(QWidget):
         self.set_building(False)
         # ---- embedder precision
         self.precision = QComboBox()
+        missing = []
         for i, p in enumerate(Precision):
+            why = unavailable(settings.embedder_path or None, p)
             self.precision.addItem(p.value)
-            self.precision.setItemData(i, PRECISION_HELP[p], Qt.ItemDataRole.ToolTipRole)
+            self.precision.setItemData(i, PRECISION_HELP[p] if why is None
+                                       else f"Not in this install: {why}.",
+                                       Qt.ItemDataRole.ToolTipRole)
+            if why is not None:  # listed, greyed out, the reason in its tooltip and below
+                self.precision.model().item(i).setEnabled(False)  # type: ignore[attr-defined]
+                missing.append(p.value)
+        self.precision_missing = QLabel(
+            f"{' and '.join(missing)}: not in this install (they run on torch, which only the "
+            "developer install has)." if missing else "")
+        self.precision_missing.setWordWrap(True)
+        self.precision_missing.setVisible(bool(missing))
         self.precision.setCurrentText(settings.precision)
         self.precision.activated.connect(
             lambda _i: self.precision_requested.emit(self.precision.currentText()))
@@ -145,6 +157,7 @@ class SettingsPanel(QWidget):
         emb = QGroupBox("Embedder precision")
         ef = QFormLayout(emb)
         ef.addRow("Precision:", self.precision)
+        ef.addRow(self.precision_missing)
         ef.addRow(self.precision_progress)
         # ---- other settings
         other = QGroupBox("Generation and retrieval")
