@@ -146,16 +146,29 @@ def _export(model_path: Path, out: Path) -> dict[str, Any]:
     return info
 
 
-def _quantize(out: Path, isa: str) -> dict[str, Any]:
+def _quantize_child(src: str, dst: str, reduce_range: bool) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    reduce_range = isa in {"avx2", "avx512", "other"}
     logging.disable(logging.WARNING)  # "consider pre-processing": advice for image models
-    try:
-        quantize_dynamic(str(out / "model-fp32.onnx"), str(out / "model-int8.onnx"),
-                         weight_type=QuantType.QInt8, per_channel=True, reduce_range=reduce_range)
-    finally:
-        logging.disable(logging.NOTSET)
+    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True,
+                     reduce_range=reduce_range)
+
+
+def _quantize(out: Path, isa: str) -> dict[str, Any]:
+    """onnxruntime's dynamic int8 quantization of out/model-fp32.onnx, in a child process: onnx
+    and the quantizer never load into the app (in a Qt process without torch they ended it with
+    "Fatal Python error: bool_dealloc" at exit), and their memory goes when the child does."""
+    import multiprocessing as mp
+
+    reduce_range = isa in {"avx2", "avx512", "other"}
+    dst = out / "model-int8.onnx"
+    proc = mp.get_context("spawn").Process(
+        target=_quantize_child, args=(str(out / "model-fp32.onnx"), str(dst), reduce_range),
+        daemon=True)
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0 or not dst.is_file():
+        raise BadInput(f"onnxruntime could not quantize the embedder (exit code {proc.exitcode})")
     return {"isa": isa, "weight_type": "QInt8", "per_channel": True,
             "reduce_range": reduce_range}
 
