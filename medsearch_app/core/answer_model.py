@@ -23,10 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ResourceProblem
+
 CHUNK = 8 << 20
 
 
-class ModelPackageError(Exception):
+class ModelPackageError(ResourceProblem):
     """The chunk packages are incomplete or do not assemble into the pinned file; the message
     says which and what to do."""
 

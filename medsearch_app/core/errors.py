@@ -1,22 +1,62 @@
-"""Errors that mean "the user gave something unusable" (as opposed to a bug in the program).
+"""One error family: what the user can act on, as opposed to a bug in the program.
+
+Every error the user can do something about derives from MedSearchError, which carries the exit
+code the command line returns and the message it prints (`medsearch: <message>`, no
+traceback). Any other exception is a programming error: the command line logs its traceback and
+says it is a bug (exit 1).
+
+    MedSearchError            3  a file, value or model the user gave cannot be used
+      BadInput                3  a value or file from the user (a ValueError too)
+      UsageError              2  the command line is incomplete (what argparse cannot check)
+      ResourceProblem         4  not enough memory or disk, or a missing model or library
+        StorageError          4  the data folder cannot take the write (an OSError too)
+    elsewhere in core: ModelLoadError, GgufError, QuantizeError, IndexProblem, NoteError (3);
+    NotEnoughMemory, ModelNotFound, ModelPackageError (4)
 
 Parsers of user-supplied values (a precision or retrieval mode typed on the command line or
-stored in settings, a question file) raise BadInput with a message for the user. The CLI turns
-BadInput into exit code 3 without a traceback; any other exception is a programming error and
-surfaces as one.
+stored in settings, a question file) raise BadInput with a message for the user.
 """
 
 from __future__ import annotations
 
+# The command line's exit codes (README "Command line"); 130 when stopped with Ctrl-C.
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_RESOURCES = 0, 1, 2, 3, 4
+EXIT_STOPPED = 130
 
-class BadInput(ValueError):
+
+class MedSearchError(Exception):
+    """Something the user can act on; `message` says what and `exit_code` is the command line's
+    exit status. Subclasses set `exit_code`; the default is bad input."""
+
+    exit_code: int = EXIT_BAD_INPUT
+
+    @property
+    def message(self) -> str:
+        """The text shown to the user (the exception's own text)."""
+        return str(self)
+
+
+class BadInput(MedSearchError, ValueError):
     """A value or file from the user cannot be used; the message says why and what would do.
 
     A ValueError subclass, so callers that caught the ValueError the parsers used to raise keep
     working."""
 
 
-class StorageError(OSError):
+class UsageError(MedSearchError):
+    """The command's arguments are incomplete in a way argparse does not check (exit 2, as
+    argparse's own usage errors)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ResourceProblem(MedSearchError):
+    """Not enough memory or disk space, or a missing model or part of the app (exit 4)."""
+
+    exit_code = EXIT_RESOURCES
+
+
+class StorageError(ResourceProblem, OSError):
     """The data folder cannot take the write (disk full, read-only, no permission). What was
     written before stays consistent; the message says what to do."""
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .errors import MedSearchError
+
 # llama.cpp's LLAMA_FTYPE_* numbering -> names as llama.cpp spells them.
 FTYPE_NAMES = {
     0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
@@ -36,7 +38,7 @@ _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<
             10: "<Q", 11: "<q", 12: "<d"}
 
 
-class GgufError(Exception):
+class GgufError(MedSearchError):
     """The file is not a readable GGUF model."""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import MedSearchError
 from .hashing import file_sha256
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ DEFAULT_EF = 128
 ADD_SLICE = 1  # vectors inserted per hold of the index lock (see VectorIndex.add)
 
 
-class IndexProblem(Exception):
+class IndexProblem(MedSearchError):
     """The index on disk is missing, truncated or does not match; it must be rebuilt."""
 
 

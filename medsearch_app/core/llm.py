@@ -23,6 +23,7 @@ from typing import Any
 
 import psutil
 
+from .errors import MedSearchError, ResourceProblem
 from .gguf import GgufError, GgufInfo, estimate_memory_bytes, read_gguf
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,11 @@ CHATML = (
 )
 
 
-class ModelLoadError(Exception):
+class ModelLoadError(MedSearchError):
     """The model file cannot be used (broken, unsupported); message is for the user."""
 
 
-class NotEnoughMemory(Exception):
+class NotEnoughMemory(ResourceProblem):
     """The model needs more memory than is free."""
 
 

@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ResourceProblem
 from .gguf import NOMINAL_BITS, GgufError, GgufInfo, read_gguf
 from .settings import Settings, data_home
 
@@ -34,7 +35,7 @@ HEADROOM_BYTES = 1 << 30
 MODELS_PATH_ENV = "MEDSEARCH_MODELS_PATH"
 
 
-class ModelNotFound(Exception):
+class ModelNotFound(ResourceProblem):
     """No usable GGUF model at the configured place."""
 
 

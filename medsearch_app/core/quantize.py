@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import MedSearchError
 from .gguf import FTYPE_BY_NAME, GgufError, read_gguf
 
 LADDER = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K"]
@@ -67,7 +68,7 @@ class QuantDone:
                 "warnings": self.warnings, "error": self.error, "seconds": self.seconds}
 
 
-class QuantizeError(Exception):
+class QuantizeError(MedSearchError):
     """A level could not be built; the message says why."""
 
 

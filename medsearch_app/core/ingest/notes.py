@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import MedSearchError
 from ..types import PageText
 
 NOTE_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 MAX_NOTE_MB = 50
 
 
-class NoteError(Exception):
+class NoteError(MedSearchError):
     """A note that cannot be indexed; the message is the reason shown to the user."""
 
 
