@@ -28,6 +28,13 @@ t=$(date +%s)
 "${watch[@]}" "${isolate[@]}" sh "$run" --prefix "$prefix" --bin-dir "$bin" --menu-dir "$menu"
 echo "installed (with its self-test) in $(( $(date +%s) - t )) s: $(du -sm "$prefix" | cut -f1) MB"
 test -L "$bin/medsearch" && grep -q "^Exec=$prefix/medsearch$" "$menu/medsearch.desktop"
+# Without torch: no libtorch installed, and the install less its GGUF models at most 620 MB
+# (1,232 MB with torch).
+if find "$prefix" -name 'libtorch*' | grep -q .; then echo "libtorch in the install" >&2; exit 1; fi
+gguf_mb=$(find "$prefix" -name '*.gguf' -printf '%s\n' | awk '{s += $1} END {printf "%d", s / 1048576}')
+rest_mb=$(( $(du -sm "$prefix" | cut -f1) - gguf_mb ))
+echo "installed less its GGUF files ($gguf_mb MB): $rest_mb MB (at most 620)"
+test "$rest_mb" -le 620
 
 "${watch[@]}" "${isolate[@]}" "$prefix/medsearch" selftest --json > "$work/selftest.json"
 .venv/bin/python - "$work/selftest.json" <<'PY'
