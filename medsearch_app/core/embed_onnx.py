@@ -146,12 +146,21 @@ def _export(model_path: Path, out: Path) -> dict[str, Any]:
     return info
 
 
-def _quantize_child(src: str, dst: str, reduce_range: bool) -> None:
+def int8_settings(isa: str) -> dict[str, Any]:
+    """How the int8 graph is made for a CPU with instruction set `isa` (cpu_isa()): int8
+    weights per output channel; on CPUs without VNNI the weights keep 7 bits (reduce_range), as
+    the u8×s8 pair-sum of AVX2/AVX-512 can saturate. bench/bench_int8_kernels.py measures the
+    alternatives on the CPU at hand."""
+    return {"isa": isa, "weight_type": "QInt8", "per_channel": True,
+            "reduce_range": isa in {"avx2", "avx512", "other"}}
+
+
+def _quantize_child(src: str, dst: str, settings: dict[str, Any]) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.disable(logging.WARNING)  # "consider pre-processing": advice for image models
-    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True,
-                     reduce_range=reduce_range)
+    quantize_dynamic(src, dst, weight_type=getattr(QuantType, settings["weight_type"]),
+                     per_channel=settings["per_channel"], reduce_range=settings["reduce_range"])
 
 
 def _quantize(out: Path, isa: str) -> dict[str, Any]:
@@ -160,17 +169,16 @@ def _quantize(out: Path, isa: str) -> dict[str, Any]:
     "Fatal Python error: bool_dealloc" at exit), and their memory goes when the child does."""
     import multiprocessing as mp
 
-    reduce_range = isa in {"avx2", "avx512", "other"}
+    settings = int8_settings(isa)
     dst = out / "model-int8.onnx"
     proc = mp.get_context("spawn").Process(
-        target=_quantize_child, args=(str(out / "model-fp32.onnx"), str(dst), reduce_range),
+        target=_quantize_child, args=(str(out / "model-fp32.onnx"), str(dst), settings),
         daemon=True)
     proc.start()
     proc.join()
     if proc.exitcode != 0 or not dst.is_file():
         raise BadInput(f"onnxruntime could not quantize the embedder (exit code {proc.exitcode})")
-    return {"isa": isa, "weight_type": "QInt8", "per_channel": True,
-            "reduce_range": reduce_range}
+    return settings
 
 
 EXPORT_FILES = ("model-fp32.onnx", "tokenizer.json", "export.json")
