@@ -14,7 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-CHECKS = {"embedder fp32", "embedder int8", "embedder onnx-int8",
+CHECKS = {"embedder fp32", "embedder int8", "embedder onnx-int8", "embedder onnx-fp32",
           "vector index round trip", "PDF extraction",
           "GGUF generation", "answer model", "word frequencies (the support gate)",
           "memory and GPU gauges", "comparison report chart", "window"}
