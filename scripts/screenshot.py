@@ -20,9 +20,9 @@ os.environ.setdefault("MEDSEARCH_HOME", tempfile.mkdtemp(prefix="medsearch-shot-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from medsearch_app.core.compare.workflow import ReportReady
 from medsearch_app.core.types import AnswerDone, Token
 from medsearch_app.ui.app import app_icon
-from medsearch_app.ui.compare_actions import ReportReady
 from medsearch_app.ui.jobs import JobKind
 from medsearch_app.ui.main_window import COMPARE_PAGE, MODELS_PAGE, MainWindow
 from medsearch_app.ui.widgets.ask_panel import evidence_hit

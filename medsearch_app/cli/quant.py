@@ -66,18 +66,13 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Quant levels of one model on the same prompts: speed, memory, quality, recommendation."""
-    from ..core import compare_report
-    from ..core.compare import (
-        CompareDone,
-        ComparePlan,
-        CompareProgress,
-        Comparison,
-        LevelDone,
-        labelled_questions,
-    )
-    from ..core.models import family_levels
-    from ..core.recommend import Budget, level_fits, recommend
+    """Quant levels of one model on the same prompts: speed, memory, quality, recommendation.
+    Levels named in --levels that no models folder has are built first, from the model."""
+    from ..core.compare import ComparePlan, CompareProgress, LevelDone, labelled_questions
+    from ..core.compare.report import text_table
+    from ..core.compare.workflow import ReportReady, levels_to_compare, run_comparison
+    from ..core.quantize import QuantDone, QuantProgress
+    from ..core.recommend import Budget
     from ..core.search import Mode, read_queries
     from ..core.settings import effective_threads
     from ..demo import DEMO_QUESTIONS
@@ -85,7 +80,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     eng = open_engine(args)
     try:
         names = None if args.levels == "all" else [x for x in args.levels.split(",") if x]
-        levels = family_levels(eng.settings, model=args.model, levels=names)
+        levels, build = levels_to_compare(eng.settings, model=args.model, names=names)
         questions = (list(DEMO_QUESTIONS) if args.questions == "demo"
                      else read_queries(Path(args.questions)))
         if args.limit:
@@ -97,31 +92,33 @@ def cmd_compare(args: argparse.Namespace) -> int:
                            n_threads=effective_threads(eng.settings), labels=labels)
         budget = Budget(min_same_top_pct=args.min_same_top, max_kld=args.max_kld,
                         min_tokens_per_s=args.min_tokens_per_s, max_ttft_ms=args.max_ttft_ms)
-        out = Path(args.out)
         cancel = threading.Event()
 
         def show(ev: Any) -> None:
-            if isinstance(ev, CompareProgress) and not args.quiet:
+            if args.quiet:
+                return
+            if isinstance(ev, QuantProgress):
+                print(f"[build {ev.done}/{ev.total}] {ev.message}", file=sys.stderr)
+            elif isinstance(ev, QuantDone):
+                for w in ev.warnings:
+                    print(f"warning: {w}", file=sys.stderr)
+            elif isinstance(ev, CompareProgress):
                 eta = f", about {ev.eta_s:.0f} s left" if ev.eta_s is not None else ""
                 print(f"[{ev.step}] {ev.level} {ev.done}/{ev.total}{eta}", file=sys.stderr)
-            elif isinstance(ev, LevelDone) and not args.quiet:
+            elif isinstance(ev, LevelDone):
                 r = ev.result
                 print(f"{r.quant:<8} {'(saved) ' if ev.resumed else ''}{r.file_mb} MiB, "
                       f"{r.tokens_per_s} tok/s, KLD {r.kld_mean}, same-top "
                       f"{r.same_top_pct}%", file=sys.stderr)
 
-        done = drain(Comparison(plan, eng.retriever, out).run(cancel), CompareDone, show,
-                     cancel=cancel,
-                     stopped="[stopped: finished levels are kept; run again to resume]")
-        rec = recommend(done.levels, budget, level_fits(done.levels, n_ctx=plan.n_ctx))
-        data = compare_report.write(done, plan, budget, rec, out)
-        rows = [f"{'level':<8} {'MiB':>7} {'RSS':>6} {'tok/s':>7} {'ttft ms':>8} {'KLD':>8} "
-                f"{'same-top':>8}"]
-        rows += [f"{r.quant:<8} {r.file_mb:>7} {r.rss_mb:>6.0f} {r.tokens_per_s or 0:>7} "
-                 f"{r.ttft_ms or 0:>8.0f} {r.kld_mean or 0:>8.4f} {r.same_top_pct or 0:>7}%"
-                 for r in done.levels]
+        ready = drain(run_comparison(plan, eng.retriever, budget, out_dir=Path(args.out),
+                                     build=build, cancel=cancel), ReportReady, show,
+                      cancel=cancel,
+                      stopped="[stopped: finished levels are kept; run again to resume]")
+        data = ready.data
+        rows = text_table(ready.done.levels)
         rows += [f"\nNote: {n}" for n in data["notes"]]
-        rows.append(f"\n{rec.reason}\nReport: {', '.join(data['files'])}")
+        rows.append(f"\n{ready.recommendation.reason}\nReport: {', '.join(data['files'])}")
         emit(args, data, "\n".join(rows))
         return EXIT_OK
     finally:

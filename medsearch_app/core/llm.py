@@ -262,7 +262,7 @@ class LlmRuntime:
         those after prompt + follow[:i]); without it, the model's own greedy choice is taken for
         up to `n` steps, ending after the end-of-text token. Returns the tokens of the steps and
         their logits as a float32 array (steps x vocabulary). Used to compare quant levels on
-        the same text (core/compare.py); no sampling, no penalties. When the context already
+        the same text (core/compare/); no sampling, no penalties. When the context already
         holds `prompt` (an answer to it was just streamed), its cache is reused."""
         import llama_cpp
         import numpy as np

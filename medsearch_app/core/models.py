@@ -242,11 +242,10 @@ def choose_default_model(settings: Settings) -> DefaultChoice:
         "; ".join(notes) if notes else "no larger model is installed"))
 
 
-def family_levels(settings: Settings, *, model: str | None = None,
-                  levels: list[str] | None = None) -> list[Path]:
-    """Files of the chosen levels of one model family (that of `model`, or of the current
-    model), from every models folder; all levels found when `levels` is None.
-    ModelNotFound names what is missing and what is there."""
+def family_found(settings: Settings, *, model: str | None = None,
+                 ) -> tuple[Path, str, dict[str, Path]]:
+    """The model a family is taken from (`model`, or the current model), the family's name and
+    its levels' files found in every models folder, by level name (upper case)."""
     base = resolve_model(settings, model=model)
     try:
         fam = family_name(read_gguf(base))
@@ -256,11 +255,4 @@ def family_levels(settings: Settings, *, model: str | None = None,
     have: dict[str, Path] = {}
     for m in families(files).get(fam, []):
         have.setdefault(m.quant.upper(), m.path)
-    if levels is None:
-        return list(have.values())
-    missing = [q for q in levels if q.upper() not in have]
-    if missing:
-        raise ModelNotFound(
-            f"no {', '.join(q.upper() for q in missing)} file for {fam}; available: "
-            f"{', '.join(have) or 'none'} (build more with `medsearch quantize`)")
-    return [have[q.upper()] for q in levels]
+    return base, fam, have

@@ -1,5 +1,5 @@
 """Which quant level to use: the smallest that meets a quality budget, a speed target and the
-memory free, from the levels a comparison (core/compare.py) measured."""
+memory free, from the levels a comparison (core/compare/) measured."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compare import LevelResult
+from .compare.results import LevelResult
 from .gguf import read_gguf
 from .llm import memory_fit
 

@@ -165,7 +165,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
 
         def report_chart() -> str:
             from .compare import LevelResult
-            from .compare_report import _chart
+            from .compare.report import chart_png
 
             levels = [LevelResult(quant=q, file=f"m.{q}.gguf", path="", file_mb=mb,
                                   reference=q == "F16", load_s=0.1, rss_mb=mb, model_rss_mb=mb,
@@ -174,7 +174,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
                                   same_top_pct=top, ref_tail_mass=None, answer_same_pct=None,
                                   answer_similarity=None, bandwidth_share_pct=None)
                       for q, mb, top in (("F16", 270.0, 100.0), ("Q4_K_M", 100.0, 92.0))]
-            img = _chart(levels, "file_mb", "file (MB)")
+            img = chart_png(levels, "file_mb", "file (MB)")
             if len(img) < 1000:
                 raise RuntimeError("the chart came out empty")
             return f"comparison chart drawn ({len(img) // 1024} KiB)"

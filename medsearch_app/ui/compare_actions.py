@@ -2,16 +2,18 @@
 write its report, recommend a level (again whenever the budget changes) and load it.
 
 A comparison is one COMPARE job of the window's JobCoordinator (answers and level switches wait
-or are refused while it runs: it has the machine to itself so its timings mean something).
-Results are saved under the app's data folder as they come; the same levels and questions run
-again resume where they stopped.
+or are refused while it runs: it has the machine to itself so its timings mean something). It
+runs core/compare/workflow.py's run_comparison, the sequence `medsearch compare` runs too, on
+the model thread (where all llama.cpp work happens); the window's own model is closed first, so
+that it neither shares the thread nor skews the memory figures, and the next answer loads it
+again. Results are saved under the app's data folder as they come; the same levels and
+questions run again resume where they stopped.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,38 +21,29 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from ..core import compare_report
 from ..core.compare import (
     CompareDone,
     ComparePlan,
     CompareProgress,
-    Comparison,
     LevelDone,
     LevelResult,
     labelled_questions,
 )
+from ..core.compare.workflow import ReportReady, run_comparison
 from ..core.engine import Engine
 from ..core.errors import BadInput
 from ..core.eval_answers import LabelledQuestion
 from ..core.gguf import read_gguf
 from ..core.models import discover, families, family_name, model_folders
-from ..core.recommend import level_fits, recommend
+from ..core.quantize import QuantProgress
+from ..core.recommend import recommend
 from ..core.search import Mode, read_queries
-from ..core.settings import Settings, data_home, effective_threads
+from ..core.settings import Settings, effective_threads
 from ..demo import DEMO_QUESTIONS
-from .jobs import JobCoordinator, JobKind
+from .jobs import JobCoordinator, JobKind, Where
 from .widgets.compare_page import SOURCES, ComparePage
 
 Status = Callable[..., None]
-
-
-@dataclass(frozen=True)
-class ReportReady:
-    """The run is over and its report written (in the job, off the GUI thread)."""
-
-    done: CompareDone
-    fits: dict[str, bool]
-    files: list[str]
 
 
 class CompareActions(QObject):
@@ -126,27 +119,19 @@ class CompareActions(QObject):
         labels = self.file_labels if self.page.source.currentText() == SOURCES[2] else []
         plan = ComparePlan(levels, questions, k=s.top_k, mode=Mode.parse(s.retrieval_mode),
                            n_threads=effective_threads(s), labels=labels)
-        retriever = self.engine.retriever
+        engine, retriever = self.engine, self.engine.retriever
         budget = self.page.budget()
-        runs = data_home() / "comparisons"
 
         def job(cancel: threading.Event) -> Iterator[Any]:
-            # The same reference, questions and settings resume in the same folder (reading the
-            # level files for the fingerprint is disk work: done here, off the GUI thread).
-            out = runs / plan.fingerprint()
-            done: CompareDone | None = None
-            for ev in Comparison(plan, retriever, out).run(cancel):
-                yield ev
-                if isinstance(ev, CompareDone):
-                    done = ev
-            if done is not None and done.levels:
-                fits = level_fits(done.levels, n_ctx=plan.n_ctx)
-                rec = recommend(done.levels, budget, fits)
-                data = compare_report.write(done, plan, budget, rec, out)
-                yield ReportReady(done, fits, list(data["files"]))
+            # On the model thread: the window's model is closed while the levels take turns
+            # (the next answer loads it again), so the figures are each level's own. The run's
+            # folder is named by the plan (the same reference, questions and settings resume
+            # there); reading the level files for it is disk work, done here off the GUI thread.
+            engine.close_llm()
+            yield from run_comparison(plan, retriever, budget, cancel=cancel)
 
-        started = self.jobs.submit(JobKind.COMPARE, job, on_event=self._on_event,
-                                   on_failed=self._failed,
+        started = self.jobs.submit(JobKind.COMPARE, job, where=Where.MODEL,
+                                   on_event=self._on_event, on_failed=self._failed,
                                    on_finished=lambda: self.page.set_running(False))
         if started is not None:
             self.last = None
@@ -160,7 +145,9 @@ class CompareActions(QObject):
 
     def _on_event(self, ev: object) -> None:
         page = self.page
-        if isinstance(ev, CompareProgress):
+        if isinstance(ev, QuantProgress):
+            page.set_progress(ev.done, ev.total, f"Building levels: {ev.message}")
+        elif isinstance(ev, CompareProgress):
             eta = f" — about {_duration(ev.eta_s)} left" if ev.eta_s is not None else ""
             what = {"retrieval": "Retrieving passages", "load": f"Loading {ev.level}",
                     "level": f"Measuring {ev.level}"}.get(ev.step, ev.step)

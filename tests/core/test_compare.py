@@ -216,7 +216,7 @@ def test_report_files(tmp_path: Path) -> None:
     import csv
     import json
 
-    from medsearch_app.core import compare_report
+    from medsearch_app.core.compare import report as compare_report
 
     shipped = default_model_path()
     levels = [_level("Q8_0", 138.1, 100.0, 110), _level("Q2_K", 84.1, 65.5, 130)]
@@ -246,7 +246,7 @@ def test_report_files(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_report_says_when_levels_come_from_a_quantized_file(ladder: dict[str, Path]) -> None:
-    from medsearch_app.core.compare_report import ladder_notes
+    from medsearch_app.core.compare.report import ladder_notes
     from medsearch_app.core.quantize import provenance
 
     assert provenance(ladder["Q2_K"]) == {"built_from": default_model_path().name,

@@ -32,35 +32,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.compare import LevelResult
+from ...core.compare.results import BY_KEY, WINDOW_COLUMNS, LevelResult
 from ...core.models import ModelFile
 from ...core.recommend import Budget
 
-COLUMNS = [("quant", "Level"), ("file_mb", "File\nMiB"), ("model_rss_mb", "Load adds\nMiB"),
-           ("peak_rss_mb", "Peak RSS\nMiB"), ("load_s", "Load\ns"),
-           ("ttft_ms", "First token\nms"), ("tokens_per_s", "Tokens/s"),
-           ("bandwidth_share_pct", "% of band-\nwidth limit"), ("kld_mean", "KLD"),
-           ("same_top_pct", "Same top\n%"), ("answer_same_pct", "Same\nanswer %"),
-           # the answer evaluator's scores: shown only when the questions are labelled
-           ("cites_gold_pct", "Cites gold\nsource %"),
-           ("sentences_supported_pct", "Sentences\nsupported %"),
-           ("decision_accuracy_pct", "Yes/no\nright %")]
-LABELLED = {"cites_gold_pct", "sentences_supported_pct", "decision_accuracy_pct"}
-TIPS = {
-    "file_mb": "Size of the GGUF file: the weights held in memory",
-    "model_rss_mb": "Process memory taken by loading this level",
-    "peak_rss_mb": "Highest process memory while this level answered",
-    "ttft_ms": "Median time to the first answer token (reading the prompt included)",
-    "tokens_per_s": "Median generation speed",
-    "bandwidth_share_pct": "Tokens/s x file size / this machine's memory bandwidth: how close "
-                           "generation runs to the physical limit",
-    "kld_mean": "Mean KL divergence of the next-token distribution from the reference's",
-    "same_top_pct": "Positions where the most likely next token is the reference's",
-    "answer_same_pct": "Answers word for word the reference's",
-    "cites_gold_pct": "Labelled questions whose answer cites the gold source",
-    "sentences_supported_pct": "Answer sentences that their cited sources support",
-    "decision_accuracy_pct": "Yes/no/maybe questions whose answer states the right decision",
-}
+# The table's columns (key, heading), tooltips and decimals: from the comparison's one table of
+# result fields (core/compare/results.py).
+COLUMNS = [(key, BY_KEY[key].label) for key in WINDOW_COLUMNS]
+LABELLED = {key for key in WINDOW_COLUMNS if BY_KEY[key].labelled}  # shown with labels only
+TIPS = {key: BY_KEY[key].tooltip for key in WINDOW_COLUMNS if BY_KEY[key].tooltip}
 SOURCES = ["Demo questions", "Questions typed below", "Questions from a file…"]
 
 
@@ -293,8 +273,7 @@ class ComparePage(QWidget):
         for col, (key, _) in enumerate(COLUMNS):
             v = getattr(r, key)
             if isinstance(v, float) or v is None:
-                text = "—" if v is None else (f"{v:.4f}" if key == "kld_mean" else f"{v:,.1f}")
-                item: QTableWidgetItem = _NumberItem(v, text)
+                item: QTableWidgetItem = _NumberItem(v, BY_KEY[key].text(v))
             else:
                 item = QTableWidgetItem(str(v) + (" (ref.)" if r.reference else ""))
                 if r.reference:

@@ -1,7 +1,9 @@
-"""The quant comparison written out: CSV, JSON (with settings, versions, machine) and HTML.
+"""The quant comparison written out: CSV, JSON (with settings, versions, machine) and HTML, and
+the terminal's table.
 
-The HTML report is self-contained: its charts (memory vs quality, speed vs quality) are drawn
-by matplotlib (Agg, no display) and embedded as PNG data.
+Every column, its heading and its decimals come from results.FIELDS. The HTML report is
+self-contained: its charts (memory vs quality, speed vs quality) are drawn by matplotlib (Agg,
+no display) and embedded as PNG data (chart_png).
 """
 
 from __future__ import annotations
@@ -22,24 +24,12 @@ from typing import Any
 
 import psutil
 
-from .compare import CompareDone, ComparePlan, LevelResult
-from .recommend import Budget, Recommendation
-from .settings import data_home
+from ..recommend import Budget, Recommendation
+from ..settings import data_home
+from .plan import ComparePlan
+from .results import BY_KEY, FIELDS, PERCENT_SIGN, TERMINAL_COLUMNS, CompareDone, LevelResult
 
-COLUMNS = ["quant", "file", "file_mb", "load_s", "rss_mb", "model_rss_mb", "peak_rss_mb",
-           "vram_mb", "ttft_ms", "prompt_tokens_per_s", "tokens_per_s", "bandwidth_share_pct",
-           "kld_mean", "same_top_pct", "ref_tail_mass", "answer_same_pct", "answer_similarity",
-           "answered_pct", "cites_gold_pct", "sentences_supported_pct", "decision_accuracy_pct"]
-HEADINGS = {"quant": "level", "file_mb": "file MiB", "load_s": "load s", "rss_mb": "RSS MiB",
-            "model_rss_mb": "model RSS MiB", "peak_rss_mb": "peak RSS MiB",
-            "vram_mb": "VRAM MiB", "ttft_ms": "first token ms",
-            "prompt_tokens_per_s": "prompt tok/s", "tokens_per_s": "tok/s",
-            "bandwidth_share_pct": "% of bandwidth limit", "kld_mean": "KLD",
-            "same_top_pct": "same top %", "ref_tail_mass": "ref. tail mass",
-            "answer_same_pct": "same answer %", "answer_similarity": "answer similarity",
-            "answered_pct": "answered %", "cites_gold_pct": "cites gold source %",
-            "sentences_supported_pct": "sentences supported %",
-            "decision_accuracy_pct": "yes/no/maybe right %"}
+COLUMNS = [f.key for f in FIELDS]  # the CSV's columns, in order
 
 
 def machine() -> dict[str, Any]:
@@ -63,7 +53,7 @@ def ladder_notes(levels: list[LevelResult]) -> list[str]:
     """Say when levels compared were built from an already-quantized file (the shipped default
     is Q4_1): their agreement is measured against a dequantized copy, and levels above the
     source's cannot be better than it, only bigger."""
-    from .quantize import UNQUANTIZED, provenance
+    from ..quantize import UNQUANTIZED, provenance
 
     by_source: dict[tuple[str, str], list[str]] = {}
     for r in levels:
@@ -119,7 +109,8 @@ def write(done: CompareDone, plan: ComparePlan, budget: Budget, rec: Recommendat
     return data
 
 
-def _chart(levels: list[LevelResult], x_key: str, x_label: str) -> str:
+def chart_png(levels: list[LevelResult], x_key: str, x_label: str) -> str:
+    """A scatter of the levels' same-top % against `x_key`, as base64 PNG data."""
     # matplotlib caches its font list under ~/.cache/matplotlib unless told otherwise: keep it
     # in the data folder, so that MedSearch writes nothing outside it (README: privacy).
     if "matplotlib" not in sys.modules:
@@ -145,15 +136,22 @@ def _chart(levels: list[LevelResult], x_key: str, x_label: str) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-FINE = {"kld_mean": 4, "ref_tail_mass": 4, "answer_similarity": 3, "load_s": 2}
-
-
 def _fmt(key: str, v: Any) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:,.{FINE.get(key, 1)}f}"
-    return html.escape(str(v))
+    return html.escape(BY_KEY[key].text(v))
+
+
+def text_table(levels: list[LevelResult]) -> list[str]:
+    """The terminal's table (TERMINAL_COLUMNS): a heading line and one line per level; a
+    missing figure shows as 0."""
+    head: list[str] = []
+    rows: list[list[str]] = [[] for _ in levels]
+    for key, align, width, fmt in TERMINAL_COLUMNS:
+        sign = "%" if key in PERCENT_SIGN else ""
+        head.append(format(BY_KEY[key].short, f"{align}{width + len(sign)}"))
+        for row, r in zip(rows, levels, strict=True):
+            v = getattr(r, key)
+            row.append(format(v if isinstance(v, str) else v or 0, f"{align}{width}{fmt}") + sign)
+    return [" ".join(cells) for cells in [head, *rows]]
 
 
 def _labelled_note(settings: dict[str, Any]) -> str:
@@ -168,7 +166,7 @@ def _html(done: CompareDone, data: dict[str, Any]) -> str:
     # columns no level has a value for (VRAM without a GPU, answer scores without labels) go
     cols = [c for c in COLUMNS
             if c != "file" and any(getattr(r, c) is not None for r in done.levels)]
-    head = "".join(f"<th>{html.escape(HEADINGS.get(c, c))}</th>" for c in cols)
+    head = "".join(f"<th>{html.escape(BY_KEY[c].heading)}</th>" for c in cols)
     rows = "".join(
         "<tr>" + "".join(f"<td>{_fmt(c, getattr(r, c))}</td>" for c in cols) + "</tr>"
         for r in done.levels)
@@ -177,8 +175,8 @@ def _html(done: CompareDone, data: dict[str, Any]) -> str:
                 f"{html.escape(data['recommendation_reason'])}</p>" if rec else
                 f"<p class=rec><b>No level meets the budget.</b> "
                 f"{html.escape(data['recommendation_reason'])}</p>")
-    mem = _chart(done.levels, "file_mb", "model file (MiB)")
-    speed = _chart(done.levels, "tokens_per_s", "generation (tokens/s)")
+    mem = chart_png(done.levels, "file_mb", "model file (MiB)")
+    speed = chart_png(done.levels, "tokens_per_s", "generation (tokens/s)")
     m, s = data["machine"], data["settings"]
     skipped = "".join(f"<li>{html.escape(x['question'])}: {html.escape(x['why'])}</li>"
                       for x in data["skipped"])
