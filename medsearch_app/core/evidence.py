@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embed import Embedder, Precision
-from .store import query_terms
+from .query_words import query_terms
 from .terms import WordSet
 from .types import Evidence, Hit
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from . import evidence, metrics
 from .llm import GenStats, LlmRuntime
+from .query_words import query_terms
 from .question_form import asks_yes_no
 from .search import Mode, Retriever
-from .store import query_terms
 from .types import AnswerDone, Citation, CitationMode, Hit, Retrieved, Timings, Token
 from .verify import CITE, SENTENCE, SOURCE_TALK, check_answer, summary_warning
 

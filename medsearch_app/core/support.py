@@ -27,7 +27,8 @@ import re
 from dataclasses import dataclass
 
 from . import lay_terms
-from .store import STOPWORDS, Store, query_terms
+from .query_words import STOPWORDS, query_terms
+from .store import Store
 from .terms import Term, WordSet, initials, specific_terms, uncommon_terms
 from .types import Hit
 

@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from . import lay_terms
-from .store import query_terms
+from .query_words import query_terms
 from .terms import TOKEN, Term, WordSet, is_drug_name, specific_terms
 from .types import Hit, SentenceCheck, Verdict
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsearch_app.core.store import Store, query_terms
+from medsearch_app.core.query_words import query_terms
+from medsearch_app.core.store import Store
 from medsearch_app.core.types import Chunk
 
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.store import query_terms
+from ...core.query_words import query_terms
 from ...core.types import AnswerDone, CitationMode, Evidence, Hit, Retrieved, Token, page_ref
 from ...core.verify import CITE
 from .markup import markup_spans, plain, quote
