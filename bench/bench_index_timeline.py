@@ -69,10 +69,10 @@ def sample(stop: threading.Event, out: list[dict[str, Any]], t0: float) -> None:
         per_core = psutil.cpu_percent(percpu=True)
         ended = os.times()  # children already ended and reaped
         kids = ended.children_user + ended.children_system
-        for c in me.children(recursive=True):
-            try:
+        for c in me.children(recursive=True):  # live ones, and what they reaped (the PDF
+            try:                                 # readers are forks of a fork server)
                 t = c.cpu_times()
-                kids += t.user + t.system
+                kids += t.user + t.system + t.children_user + t.children_system
             except psutil.Error:
                 pass
         t = me.cpu_times()
