@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from ..types import PageText
 
@@ -161,10 +162,10 @@ def extract_pdf(
 
 
 _CTX_LOCK = threading.Lock()
-_CTX: list[mp.context.BaseContext] = []
+_CTX: list[Any] = []  # the multiprocessing context chosen on first use
 
 
-def _reader_context() -> mp.context.BaseContext:
+def _reader_context() -> Any:
     """Where PDF readers come from: a fork server that has imported this module and pypdf once
     (Linux), so that each reader is a fork of it — a fresh, killable, memory-limited process
     without Python's start-up and imports (0.4–0.5 s of CPU per PDF when each reader was
@@ -174,11 +175,11 @@ def _reader_context() -> mp.context.BaseContext:
             import sys
 
             if "forkserver" in mp.get_all_start_methods() and not getattr(sys, "frozen", False):
-                ctx = mp.get_context("forkserver")
-                ctx.set_forkserver_preload([__name__, "pypdf"])
+                server = mp.get_context("forkserver")
+                server.set_forkserver_preload([__name__, "pypdf"])
+                _CTX.append(server)
             else:
-                ctx = mp.get_context("spawn")
-            _CTX.append(ctx)
+                _CTX.append(mp.get_context("spawn"))
         return _CTX[0]
 
 
