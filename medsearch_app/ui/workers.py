@@ -44,10 +44,22 @@ class _Runner(QObject):
             self.finished.emit()
 
 
+BUG = "Something went wrong inside MedSearch (a bug; the details are in the log): "
+
+
 def user_message(exc: BaseException) -> str:
-    """A readable one-line message for an exception (no traceback)."""
-    text = str(exc).strip() or type(exc).__name__
-    return text[:500]
+    """The window's one mapping from an exception to what the user reads (no traceback), as
+    cli/common.run_command is the command line's: the error family's own message; a file or
+    disk problem's text; anything else said to be a bug, with its text."""
+    from ..core.errors import MedSearchError
+
+    if isinstance(exc, MedSearchError):
+        text = exc.message.strip()
+    else:
+        text = str(exc).strip() or type(exc).__name__
+        if not isinstance(exc, OSError):
+            text = BUG + text
+    return (text or type(exc).__name__)[:500]
 
 
 class GeneratorWorker(QObject):

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from medsearch_app.core.errors import BadInput
 from medsearch_app.ui.jobs import CONFLICTS, JobCoordinator, JobKind, Policy, Where, policy
 from medsearch_app.ui.workers import GeneratorWorker, ModelOwner
 
@@ -55,7 +56,7 @@ def test_worker_delivers_events_on_the_gui_thread_in_order(qtbot: Any) -> None:
 def test_worker_reports_an_exception_as_one_readable_line(qtbot: Any) -> None:
     def job(_c: threading.Event) -> Iterator[int]:
         yield 1
-        raise ValueError("the file is not a PDF\nsecond line")
+        raise BadInput("the file is not a PDF\nsecond line")
 
     w = GeneratorWorker(job)
     failed: list[str] = []
