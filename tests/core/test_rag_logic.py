@@ -67,7 +67,7 @@ class ScriptedRetriever(Retriever):
 @pytest.fixture
 def library(tmp_path: Path) -> Iterator[Library]:
     """An empty library on the stand-in embedder (normalised hashed word counts)."""
-    lib = Library(tmp_path / "home", HashEmbedder(dim=64))
+    lib = Library(tmp_path, HashEmbedder(dim=64))
     yield lib
     lib.close()
 
