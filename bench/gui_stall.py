@@ -16,7 +16,8 @@ and index the demo library, then measures with a 10 ms QTimer on the GUI thread:
 
 For each phase it prints the largest gap between ticks (the worst stall), the p99 gap, and the
 ratio of the largest stall to the baseline's. Target: largest stall < 50 ms while working.
-Exits 0 whatever the figures (it reports; tests/ui has the lenient pass/fail check).
+Exits 0 whatever the figures (it reports; the UI tests check only that the GUI thread keeps
+running while the jobs run, not how long it stalls).
 """
 
 from __future__ import annotations

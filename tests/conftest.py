@@ -120,48 +120,9 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, embedder: Any, docs: Corpu
     lib.close()
 
 
-class HashEmbedder:
-    """A cheap stand-in embedder: deterministic bag-of-words vectors, real tokenizer offsets.
-
-    For tests about ingestion bookkeeping, where the cost of real embeddings buys nothing.
-    """
-
-    name = "hash-test"
-    dim = 32
-    max_tokens = 256
-
-    def __init__(self, real: Any) -> None:
-        from medsearch_app.core.embed import Precision
-
-        self.precision = Precision.FP32
-        self._real = real
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}-{self.precision.value}"
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        return self._real.token_offsets(text)
-
-    def embed_batch(self, texts: Any) -> Any:
-        import zlib
-
-        import numpy as np
-
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in t.lower().split():
-                out[i, zlib.crc32(w.encode()) % self.dim] += 1.0
-            out[i, 0] += 1e-3
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-    def leave_core(self, on: bool) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
-def hash_embedder(embedder: Any) -> HashEmbedder:
+def hash_embedder(embedder: Any) -> Any:
+    """A HashEmbedder (an Embedder subclass, tests/doubles.py) on the real tokenizer."""
+    from doubles import HashEmbedder
+
     return HashEmbedder(embedder)

@@ -1,6 +1,7 @@
 """Bounded fuzzing (hypothesis) of what reads untrusted bytes: the GGUF header reader, note
 decoding, chunking, and PDF extraction. Each must answer with a result or its own readable
-error, within bounded time, for any input.
+error for any input, never hang (the PDF reader has its own time limit, given here; a hang
+anywhere else is ended by pytest-timeout). How fast they are is measured in bench/, not here.
 
 CI runs the "ci" profile (derandomized, so a run is reproducible); `HYPOTHESIS_PROFILE=long`
 runs 25x more cases (the figure in the README's Reliability section).
@@ -12,7 +13,6 @@ import io
 import itertools
 import os
 import struct
-import time
 from pathlib import Path
 
 import pytest
@@ -75,14 +75,12 @@ def test_the_seed_header_reads() -> None:
 def _read_bytes(data: bytes, folder: Path) -> GgufInfo | None:
     path = folder / f"f{next(_names)}.gguf"  # a new name each time: read_gguf caches per file
     path.write_bytes(data)
-    t0 = time.perf_counter()
     try:
         return read_gguf(path)
     except GgufError as exc:
         assert str(exc)  # a readable reason
         return None
     finally:
-        assert time.perf_counter() - t0 < 2.0
         path.unlink()
 
 
@@ -181,11 +179,9 @@ def test_a_damaged_pdf_gives_pages_or_a_reason(tmp_path: Path, edits: list[tuple
         data[pos:pos + len(chunk)] = chunk
     path = tmp_path / f"p{next(_names)}.pdf"
     path.write_bytes(bytes(data[:cut]))
-    t0 = time.perf_counter()
     res = extract_pdf(path, timeout_s=20)
     assert isinstance(res, PdfResult)
     assert res.pages or res.error or res.page_errors
-    assert time.perf_counter() - t0 < 30
 
 
 @pytest.mark.parametrize("data", [b"", b"%PDF-1.7", b"%PDF-1.4\n" + b"0" * 5000,

@@ -1,10 +1,9 @@
 """Hostile and odd inputs beyond the generated corpus of test_ingest.py: each gets its expected
-outcome within bounded time, and the rest of the library indexes."""
+outcome, never a hang (pytest-timeout ends one), and the rest of the library indexes."""
 
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +78,12 @@ def test_hostile_inputs_each_get_their_outcome(folder: Path, home: Path,
                                                hash_embedder: Any) -> None:
     lib = Library(home, hash_embedder)
     try:
-        t0 = time.monotonic()
         events = list(lib.index_paths([folder, NOTES / "ckd_review.txt"]))
-        seconds = time.monotonic() - t0
     finally:
         lib.close()
     by_name = {Path(e.path).name: e for e in events if isinstance(e, FileIndexed)}
     done = events[-1]
     assert isinstance(done, IndexDone)
-    assert seconds < 240
     # the ordinary files index, whatever else is in the folder
     assert by_name["ckd_review.txt"].status == "indexed"
     assert by_name["Ärztebrief 1.txt"].status == "indexed"

@@ -6,12 +6,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from doubles import HashEmbedder
+
 from medsearch_app.core import rag
-from medsearch_app.core.llm import GenStats
-from medsearch_app.core.search import SearchResult
+from medsearch_app.core.library import Library
+from medsearch_app.core.llm import GenStats, LlmRuntime
+from medsearch_app.core.search import Mode, Retriever, SearchResult
 from medsearch_app.core.types import AnswerDone, Hit, Retrieved, Token
 
 HITS = [Hit(1, 11, "/lib/af.md", None, None, 0.8,
@@ -20,16 +23,17 @@ HITS = [Hit(1, 11, "/lib/af.md", None, None, 0.8,
             "High severity pneumonia: co-amoxiclav plus clarithromycin intravenously.")]
 
 
-class ScriptedModel:
-    """Streams a fixed reply; records the prompt it was given."""
-
-    n_ctx = 4096
-    path = Path("/models/x.Q4_K_M.gguf")
-    quant = "Q4_K_M"
+class ScriptedModel(LlmRuntime):
+    """Streams a fixed reply; records the prompt it was given. No model file is read."""
 
     def __init__(self, reply: str) -> None:
+        super().__init__(Path("/models/x.Q4_K_M.gguf"), n_ctx=4096)
         self.reply = reply
         self.prompt = ""
+
+    @property
+    def quant(self) -> str:
+        return "Q4_K_M"
 
     def render(self, messages: list[dict[str, str]]) -> str:
         return "\n".join(m["content"] for m in messages)
@@ -37,40 +41,48 @@ class ScriptedModel:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream(self, prompt: str, *, max_tokens: int, temperature: float,
-               cancel: threading.Event, stats_out: list[GenStats]) -> Iterator[str]:
+    def stream(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.1,
+               cancel: threading.Event | None = None,
+               stats_out: list[GenStats] | None = None) -> Iterator[str]:
         self.prompt = prompt
         words = self.reply.split(" ")
         for i, w in enumerate(words):
             yield w if i == 0 else " " + w
-        stats_out.append(GenStats(100, len(words), 10.0, 1000.0, 50.0, 20.0, False))
+        if stats_out is not None:
+            stats_out.append(GenStats(100, len(words), 10.0, 1000.0, 50.0, 20.0, False))
 
 
-def _bag_of_words(texts: list[str]) -> Any:
-    """A stand-in embedder for the logic tests: normalised hashed word counts."""
-    import numpy as np
+class ScriptedRetriever(Retriever):
+    """Returns a fixed search result; its library (a real one, empty) supplies the embedder."""
 
-    out = np.zeros((len(texts), 64), dtype=np.float32)
-    for i, t in enumerate(texts):
-        for w in t.lower().split():
-            out[i, hash(w) % 64] += 1
-    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    def __init__(self, library: Library, result: SearchResult) -> None:
+        super().__init__(library)
+        self.result = result
+
+    def search(self, question: str, *, k: int = 10,
+               mode: Mode | str = Mode.HYBRID) -> SearchResult:
+        return self.result
 
 
-def _run(reply: str, *, supported: bool = True) -> tuple[ScriptedModel, list[Any]]:
+@pytest.fixture
+def library(tmp_path: Path) -> Iterator[Library]:
+    """An empty library on the stand-in embedder (normalised hashed word counts)."""
+    lib = Library(tmp_path, HashEmbedder(dim=64))
+    yield lib
+    lib.close()
+
+
+def _run(library: Library, reply: str, *,
+         supported: bool = True) -> tuple[ScriptedModel, list[Any]]:
     res = SearchResult(HITS, 5.0, supported, "" if supported else "never mentions 'x'", 0.8, [])
-    retriever: Any = SimpleNamespace(
-        search=lambda q, k, mode: res,
-        library=SimpleNamespace(embedder=SimpleNamespace(
-            name="mini", precision=SimpleNamespace(value="fp32"), embed_batch=_bag_of_words)))
     model = ScriptedModel(reply)
-    events = list(rag.answer("What apixaban dose?", retriever=retriever, llm=model,  # type: ignore[arg-type]
-                             options=rag.AskOptions()))
+    events = list(rag.answer("What apixaban dose?", retriever=ScriptedRetriever(library, res),
+                             llm=model, options=rag.AskOptions()))
     return model, events
 
 
-def test_model_citations_are_kept_and_mapped_to_sources() -> None:
-    model, events = _run("Apixaban 2.5 mg twice daily [1].")
+def test_model_citations_are_kept_and_mapped_to_sources(library: Library) -> None:
+    model, events = _run(library, "Apixaban 2.5 mg twice daily [1].")
     assert isinstance(events[0], Retrieved) and isinstance(events[-1], AnswerDone)
     assert next(e.text for e in events if isinstance(e, Token)) == "Apixaban"
     done = events[-1]
@@ -80,26 +92,26 @@ def test_model_citations_are_kept_and_mapped_to_sources() -> None:
     assert done.quant == "Q4_K_M" and done.timings.tokens_per_s == 50.0
 
 
-def test_uncited_sentences_get_the_best_overlapping_source() -> None:
-    _, events = _run("Give co-amoxiclav with clarithromycin for severe pneumonia.")
+def test_uncited_sentences_get_the_best_overlapping_source(library: Library) -> None:
+    _, events = _run(library, "Give co-amoxiclav with clarithromycin for severe pneumonia.")
     done = events[-1]
     assert done.citation_mode == "attributed"
     assert done.answer.endswith("[2]") and [c.n for c in done.citations] == [2]
 
 
-def test_refusal_is_not_supported() -> None:
-    _, events = _run("The sources do not answer this question.")
+def test_refusal_is_not_supported(library: Library) -> None:
+    _, events = _run(library, "The sources do not answer this question.")
     assert events[-1].supported is False and events[-1].citations == []
 
 
-def test_empty_answer_says_so() -> None:
-    _, events = _run("The answer is:")
+def test_empty_answer_says_so(library: Library) -> None:
+    _, events = _run(library, "The answer is:")
     done = events[-1]
     assert done.citation_mode == "none" and rag.EMPTY_ANSWER in done.answer
 
 
-def test_unsupported_retrieval_never_calls_the_model() -> None:
-    model, events = _run("should not be generated", supported=False)
+def test_unsupported_retrieval_never_calls_the_model(library: Library) -> None:
+    model, events = _run(library, "should not be generated", supported=False)
     assert model.prompt == "" and not any(isinstance(e, Token) for e in events)
     assert events[-1].supported is False and "never mentions" in events[-1].answer
 
@@ -136,7 +148,7 @@ def test_automatic_source_text_fits_the_models_reading_speed() -> None:
     hits = [Hit(i, 10 + i, f"/lib/n{i}.md", None, None, 0.8 - i / 10,
                 f"{filler(i)} Apixaban {i + 2}.5 mg twice daily because age over 80. "
                 f"{filler(i + 10)}") for i in range(3)]
-    embedder: Any = SimpleNamespace(precision=None, embed_batch=_bag_of_words)
+    embedder = HashEmbedder(dim=64)
     q = "What apixaban dose?"
     units = evidence.score_units(q, hits, embedder)
 
@@ -145,11 +157,11 @@ def test_automatic_source_text_fits_the_models_reading_speed() -> None:
 
     whole = words(TimedModel(1.0), None)
     fast = TimedModel(speed=2 * whole / rag.FIRST_WORD_S)
-    assert rag.fit_time(fast, q, hits, units) is None  # type: ignore[arg-type]
+    assert rag.fit_time(fast, q, hits, units) is None
     slow = TimedModel(speed=0.5 * whole / rag.FIRST_WORD_S)
-    cut = rag.fit_time(slow, q, hits, units)  # type: ignore[arg-type]
+    cut = rag.fit_time(slow, q, hits, units)
     assert cut is not None and words(slow, cut) <= 0.5 * whole
     assert all(f"Apixaban {i + 2}.5 mg twice daily" in t for i, t in enumerate(cut))
     hopeless = TimedModel(speed=1.0)  # nothing fits: the shortest excerpts
-    shortest = rag.fit_time(hopeless, q, hits, units)  # type: ignore[arg-type]
+    shortest = rag.fit_time(hopeless, q, hits, units)
     assert shortest == evidence.excerpts(units, hits, rag.EXCERPT_SIZES[-1])

@@ -6,8 +6,8 @@ window tests and test_job_conflicts.py.
 
 from __future__ import annotations
 
+import itertools
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,23 +19,26 @@ from medsearch_app.ui.workers import GeneratorWorker, ModelOwner
 
 pytestmark = pytest.mark.gui
 
+HANG_MS = 120_000  # bounds a hang only: every wait below ends as soon as its condition holds
 
-def _counting(n: int, pause: float = 0.0) -> Any:
+
+def _counting(n: int) -> Any:
     def job(cancel: threading.Event) -> Iterator[int]:
         for i in range(n):
             if cancel.is_set():
                 return
-            time.sleep(pause)
             yield i
     return job
 
 
 def _blocking(release: threading.Event, started: threading.Event | None = None) -> Any:
+    """A job that holds its slot until `release` (or its cancel) is set."""
     def job(cancel: threading.Event) -> Iterator[str]:
         if started is not None:
             started.set()
-        while not release.is_set() and not cancel.is_set():
-            time.sleep(0.005)
+        while not cancel.is_set():
+            if release.wait(0.01):  # wakes at once on release; looks at the cancel meanwhile
+                break
         yield "released" if release.is_set() else "cancelled"
     return job
 
@@ -47,7 +50,7 @@ def test_worker_delivers_events_on_the_gui_thread_in_order(qtbot: Any) -> None:
     gui = threading.get_ident()
     w = GeneratorWorker(_counting(5))
     w.yielded.connect(lambda ev: seen.append((ev, threading.get_ident() == gui)))
-    with qtbot.waitSignal(w.finished, timeout=5000):
+    with qtbot.waitSignal(w.finished, timeout=HANG_MS):
         w.start()
     assert seen == [(i, True) for i in range(5)]
     assert not w.running and not w.thread_alive()
@@ -61,21 +64,30 @@ def test_worker_reports_an_exception_as_one_readable_line(qtbot: Any) -> None:
     w = GeneratorWorker(job)
     failed: list[str] = []
     w.failed.connect(failed.append)
-    with qtbot.waitSignal(w.finished, timeout=5000):
+    with qtbot.waitSignal(w.finished, timeout=HANG_MS):
         w.start()
     assert len(failed) == 1 and failed[0].startswith("the file is not a PDF")
 
 
 def test_worker_cancel_stops_between_events_and_wait_joins(qtbot: Any) -> None:
-    w = GeneratorWorker(_counting(10_000, 0.001))
+    def endless(cancel: threading.Event) -> Iterator[int]:
+        for i in itertools.count():
+            if cancel.is_set():
+                return
+            yield i
+            if i == 2:  # after three events the job goes on only once it is cancelled
+                cancel.wait(HANG_MS / 1000)
+
+    w = GeneratorWorker(endless)
     got: list[int] = []
     w.yielded.connect(got.append)
     w.start()
-    qtbot.waitUntil(lambda: len(got) >= 3, timeout=5000)
+    qtbot.waitUntil(lambda: len(got) == 3, timeout=HANG_MS)
     w.cancel()
-    assert w.wait(5000)
+    assert w.wait(HANG_MS)
     assert not w.thread_alive()
-    assert len(got) < 10_000
+    qtbot.waitUntil(lambda: not w.running, timeout=HANG_MS)
+    assert got == [0, 1, 2]  # the cancel reached the job between two events
 
 
 def test_model_owner_runs_jobs_one_at_a_time_in_order(qtbot: Any) -> None:
@@ -86,14 +98,13 @@ def test_model_owner_runs_jobs_one_at_a_time_in_order(qtbot: Any) -> None:
     def job(tag: str) -> Any:
         def gen(_c: threading.Event) -> Iterator[str]:
             threads.add(threading.get_ident())
-            time.sleep(0.02)
             yield tag
         return gen
 
     owner.yielded.connect(lambda j, ev: order.append((j, ev)))
     a = owner.submit(job("a"))
     b = owner.submit(job("b"), job_id=99)
-    with qtbot.waitSignal(owner.finished, timeout=5000,
+    with qtbot.waitSignal(owner.finished, timeout=HANG_MS,
                           check_params_cb=lambda j: j == b):
         pass
     owner.shutdown()
@@ -128,16 +139,18 @@ def test_conflicting_job_waits_and_then_runs(qtbot: Any) -> None:
     jobs = JobCoordinator()
     release = threading.Event()
     log: list[str] = []
-    first = jobs.submit(JobKind.INDEX, _blocking(release), on_event=log.append)
+    started = threading.Event()
+    first = jobs.submit(JobKind.INDEX, _blocking(release, started), on_event=log.append)
     second = jobs.submit(JobKind.PRECISION, _counting(2),
                          on_event=lambda ev: log.append(f"p{ev}"))
     assert first is not None and second is not None
     assert jobs.jobs(JobKind.PRECISION, queued=False) == []  # queued behind indexing
     assert jobs.jobs(JobKind.PRECISION) == [second]
-    qtbot.wait(50)
+    qtbot.waitUntil(started.is_set, timeout=HANG_MS)  # indexing runs, holding its slot
+    assert jobs.jobs(JobKind.PRECISION, queued=False) == []  # still queued behind it
     assert log == []
     release.set()
-    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=HANG_MS)
     assert log == ["released", "p0", "p1"]
     jobs.shutdown()
 
@@ -155,7 +168,7 @@ def test_double_job_is_refused_with_a_message(qtbot: Any) -> None:
     assert jobs.submit(JobKind.ANSWER, _counting(1), where=Where.MODEL) is None
     assert refused[-1] == "Wait for a comparison run to finish"
     release.set()
-    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=HANG_MS)
     jobs.shutdown()
 
 
@@ -168,7 +181,7 @@ def test_same_keyed_job_is_queued_once(qtbot: Any) -> None:
         jobs.submit(JobKind.INDEX, _counting(1), key="sync", on_event=runs.append)
     assert len(jobs.jobs(JobKind.INDEX)) == 2
     release.set()
-    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=HANG_MS)
     assert runs == [0]
     jobs.shutdown()
 
@@ -182,10 +195,10 @@ def test_cancel_reaches_running_and_drops_queued_jobs(qtbot: Any) -> None:
     jobs.submit(JobKind.INDEX, _blocking(never, started), on_event=out.append,
                 on_finished=lambda: ended.append("index"))
     jobs.submit(JobKind.INDEX, _counting(1), on_finished=lambda: ended.append("queued"))
-    qtbot.waitUntil(started.is_set, timeout=5000)
+    qtbot.waitUntil(started.is_set, timeout=HANG_MS)
     assert jobs.cancel(JobKind.INDEX) == 2
     assert ended == ["queued"]  # dropped at once, its end reported
-    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=HANG_MS)
     assert out == ["cancelled"] and ended == ["queued", "index"]
     jobs.shutdown()
 
@@ -197,11 +210,10 @@ def test_shutdown_cancels_and_joins_every_thread(qtbot: Any) -> None:
     jobs.submit(JobKind.INDEX, _blocking(never, started[0]))
     jobs.submit(JobKind.LADDER, _blocking(never, started[1]))
     jobs.submit(JobKind.ANSWER, _blocking(never, started[2]), where=Where.MODEL)
-    qtbot.waitUntil(lambda: all(s.is_set() for s in started), timeout=5000)
+    qtbot.waitUntil(lambda: all(s.is_set() for s in started), timeout=HANG_MS)
     freed: list[int] = []
-    t0 = time.monotonic()
+    # The jobs never end by themselves: shutdown must cancel them to join their threads.
     jobs.shutdown(final_model_step=lambda: freed.append(threading.get_ident()))
-    assert time.monotonic() - t0 < 5
     assert not jobs.threads_running()
     assert len(freed) == 1 and freed[0] != threading.get_ident()  # on the model thread
     assert jobs.submit(JobKind.INDEX, _counting(1)) is None  # closed
@@ -220,5 +232,5 @@ def test_gui_job_runs_on_the_gui_thread_when_nothing_conflicts(qtbot: Any) -> No
     assert jobs.submit(JobKind.SWAP, swap, where=Where.GUI) is not None
     assert where == []  # waits for the answer using the library
     release.set()
-    qtbot.waitUntil(lambda: where == [True], timeout=5000)
+    qtbot.waitUntil(lambda: where == [True], timeout=HANG_MS)
     jobs.shutdown()

@@ -129,9 +129,9 @@ def test_a_passage_deep_in_a_long_note_is_scrolled_into_view(qtbot: Any, tmp_pat
                     encoding="utf-8")
     assert viewer.show_hit(Hit(1, 1, str(note), None, None, 0.9, "x"),
                            highlight="Start apixaban 2.5 mg twice daily today.") is None
-    qtbot.wait(20)
+    # The note scrolls to the passage once laid out (a zero-delay timer): wait for it.
+    qtbot.waitUntil(lambda: viewer.note.verticalScrollBar().value() > 0, timeout=60_000)
     assert viewer.highlighted == "Start apixaban 2.5 mg twice daily today"
     sels = viewer.note.extraSelections()  # kept: the cursors die with the list
     rect = viewer.note.cursorRect(sels[0].cursor)
-    assert viewer.note.verticalScrollBar().value() > 0
     assert 0 <= rect.top() < viewer.note.viewport().height()

@@ -48,7 +48,8 @@ app = QApplication([])
 from medsearch_app.ui.main_window import MainWindow
 win = MainWindow(install_demo=False)
 win.show()
-QTest.qWait(200)
+QTest.qWaitForWindowExposed(win, 60000)  # shown and laid out (no fixed wait)
+app.processEvents()
 avail = win.screen().availableGeometry()
 fr, lib = win.frameGeometry(), win.library_panel
 out = {"avail": [avail.x(), avail.y(), avail.width(), avail.height()],

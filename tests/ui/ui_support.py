@@ -127,19 +127,54 @@ class ModelEvents:
         return [e for j, e in self.items if j == job]
 
 
+@dataclass(frozen=True)
+class FirstRun:
+    """What the window showed the moment its first-run indexing ended, before any test added,
+    removed or asked anything (the tests of a module share one window, in any order)."""
+
+    done: Any  # the first IndexDone
+    documents: dict[str, tuple[str, str | None]]  # path -> (name shown, status shown)
+    summary: str
+    status_message: str
+    progress_values: list[tuple[int, int]]
+    bar: tuple[int, int, bool]  # value, maximum, hidden
+    cancel_hidden: bool
+
+    @classmethod
+    def of(cls, ui: UiSession) -> FirstRun:
+        from PySide6.QtCore import Qt
+
+        panel = ui.win.library_panel
+        items = [panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())]
+        paths = [it.data(0, Qt.ItemDataRole.UserRole) for it in items]
+        bar = panel.progress
+        return cls(done=ui.win.last_index,
+                   documents={p: (it.text(0), panel.document_status(p))
+                              for p, it in zip(paths, items, strict=True)},
+                   summary=panel.summary.text(),
+                   status_message=ui.win.statusBar().currentMessage(),
+                   progress_values=list(ui.progress_values),
+                   bar=(bar.value(), bar.maximum(), bar.isHidden()),
+                   cancel_hidden=panel.cancel.isHidden())
+
+
 @dataclass
 class UiSession:
     win: Any
     home: Path
     events: ModelEvents
     progress_values: list[tuple[int, int]]  # (value, maximum) of the library progress bar
+    first_run: FirstRun | None = None  # set by the first wait_ready()
 
     def index_idle(self) -> bool:
         return self.win.last_index is not None and self.win.library.idle()
 
     def wait_ready(self) -> None:
+        """Wait for the first-run indexing to end; the first call records what it showed."""
         wait_until(self.index_idle, STARTUP_TIMEOUT_S + INDEX_TIMEOUT_S,
                    "the demo library to be indexed")
+        if self.first_run is None:
+            self.first_run = FirstRun.of(self)
 
     def ask_and_wait(self, question: str, timeout_s: float = ANSWER_TIMEOUT_S) -> int:
         """Ask through the window and run the event loop until the answer job finished."""
