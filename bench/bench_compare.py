@@ -78,7 +78,7 @@ def app_speed(path: Path, prompts: list[str], max_tokens: int, threads: int,
     """The same as raw_speed through the app's LlmRuntime, measured right before it."""
     import statistics
 
-    from medsearch_app.core.llm import LlmRuntime
+    from medsearch_app.core.llm.runtime import LlmRuntime
 
     rt = LlmRuntime(path, n_ctx=n_ctx, n_threads=threads)
     rt.load()
@@ -111,7 +111,7 @@ def main() -> int:
     print(cpu_line(), flush=True)  # every figure below is this CPU's
 
     sys.path.insert(0, str(REPO))
-    from medsearch_app.core.evaluate import pubmedqa_corpus
+    from medsearch_app.core.evaluation.retrieval import pubmedqa_corpus
 
     work = Path(args.work)
     home = work / "home"

@@ -99,7 +99,7 @@ def _main(args: argparse.Namespace, home: Path) -> int:
     from cpu import cpu_line, memory_bandwidth_gbs
     from render import QUESTIONS, build_library
 
-    from medsearch_app.core import evidence, rag
+    from medsearch_app.core.answer import evidence, rag
     from medsearch_app.core.engine import Engine
 
     print(cpu_line())

@@ -4,8 +4,8 @@ Run:  .venv/bin/python bench/bench_gauges.py [--seconds 20] [--hz 2] [--json OUT
 
 A worker thread wakes --hz times a second for --seconds and, each tick, calls both (alternating
 which goes first):
-  app   medsearch_app.core.metrics.sample(meter) with the gauges' own CpuMeter (process RSS and
-        peak, system RAM, process CPU %,
+  app   medsearch_app.core.system.metrics.sample(meter) with the gauges' own CpuMeter (process RSS
+        and peak, system RAM, process CPU %,
         and VRAM through NVML where there is an NVIDIA GPU; VRAM is skipped quietly without one)
   raw   the psutil calls alone: Process.memory_info(), virtual_memory(), Process.cpu_percent()
 The CPU time of each call is measured with time.thread_time() (this thread's CPU only) and
@@ -47,7 +47,7 @@ def main() -> int:
 
     import psutil
 
-    from medsearch_app.core import metrics
+    from medsearch_app.core.system import metrics
 
     proc = psutil.Process()
     meter = metrics.CpuMeter()  # as the gauges widget owns one

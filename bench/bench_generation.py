@@ -67,7 +67,7 @@ def demo_hits(question: str) -> list[Any]:
 
 
 def run_app(rt: Any, prompt: str, max_tokens: int) -> dict[str, Any]:
-    from medsearch_app.core.llm import GenStats
+    from medsearch_app.core.llm.runtime import GenStats
 
     stats: list[GenStats] = []
     rt.clear_cache()  # the same prompt every repeat: read it whole each time, as the raw side
@@ -160,9 +160,9 @@ def main() -> int:
 def _main(args: argparse.Namespace, home: Path) -> int:
     import llama_cpp
 
-    from medsearch_app.core.llm import LlmRuntime
-    from medsearch_app.core.models import default_model_path
-    from medsearch_app.core.rag import build_messages
+    from medsearch_app.core.answer.rag import build_messages
+    from medsearch_app.core.llm.models import default_model_path
+    from medsearch_app.core.llm.runtime import LlmRuntime
     from medsearch_app.core.settings import Settings, effective_threads
     from medsearch_app.demo import DEMO_QUESTIONS
 

@@ -88,9 +88,9 @@ def main() -> int:
     print(cpu_line(), flush=True)
     home = Path(tempfile.mkdtemp(prefix="timeline-"))
     os.environ["MEDSEARCH_HOME"] = str(home)
-    from medsearch_app.core import library
     from medsearch_app.core.engine import Engine
-    from medsearch_app.core.index import VectorIndex
+    from medsearch_app.core.library import indexing as library
+    from medsearch_app.core.library.index import VectorIndex
     from medsearch_app.core.types import IndexDone
 
     src = Path(args.pdfs)

@@ -148,8 +148,8 @@ def _chunk_texts(home: Path) -> list[str]:
 
 def _extract_seconds(files: list[Path]) -> float:
     """Seconds to extract every document alone, one after another, as the app does (pdf.py)."""
-    from medsearch_app.core.ingest.notes import read_note
-    from medsearch_app.core.ingest.pdf import extract_pdf
+    from medsearch_app.core.library.notes import read_note
+    from medsearch_app.core.library.pdf import extract_pdf
 
     t0 = time.perf_counter()
     for f in files:
@@ -162,8 +162,8 @@ def _extract_seconds(files: list[Path]) -> float:
 
 def _raw(texts: list[str], precision: str, threads: int, cache: Path) -> dict[str, float]:
     """The raw library in a fresh process: its wall time (start-up included) and encode time."""
-    from medsearch_app.core.embed import default_embedder_path
-    from medsearch_app.core.offline import PRIVACY_ENV
+    from medsearch_app.core.embedding.base import default_embedder_path
+    from medsearch_app.core.system.offline import PRIVACY_ENV
 
     model = default_embedder_path()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
@@ -190,7 +190,7 @@ def _llamaindex(files: list[Path]) -> dict[str, Any] | None:
     if not LLAMAINDEX_PY.exists():
         print(f"(--vs-llamaindex: {LLAMAINDEX_PY} is missing; run bash bench/setup_llamaindex.sh)")
         return None
-    from medsearch_app.core.embed import default_embedder_path
+    from medsearch_app.core.embedding.base import default_embedder_path
 
     t0 = time.time()
     proc = subprocess.run([str(LLAMAINDEX_PY), str(REPO / "bench" / "llamaindex_pipeline.py"),
@@ -278,8 +278,8 @@ def main() -> int:
     print(cpu_line(), flush=True)  # every figure below is this CPU's
 
     sys.path.insert(0, str(REPO))
-    from medsearch_app.core import embed_onnx
-    from medsearch_app.core.embed import Precision, default_embedder_path
+    from medsearch_app.core.embedding import embed_onnx
+    from medsearch_app.core.embedding.base import Precision, default_embedder_path
     from medsearch_app.core.settings import Settings, effective_threads
 
     app_threads = effective_threads(Settings())

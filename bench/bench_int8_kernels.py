@@ -34,8 +34,8 @@ from cpu import cpu_line
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from medsearch_app.core import embed_onnx  # noqa: E402
-from medsearch_app.core.embed import Precision, default_embedder_path  # noqa: E402
+from medsearch_app.core.embedding import embed_onnx  # noqa: E402
+from medsearch_app.core.embedding.base import Precision, default_embedder_path  # noqa: E402
 
 # (label, weight type, per_channel, reduce_range)
 SETTINGS = [

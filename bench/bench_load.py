@@ -39,8 +39,11 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from medsearch_app.core.embed import Embedder, Precision  # noqa: E402
-from medsearch_app.core.ingest.chunking import whitespace_offsets  # noqa: E402
+from medsearch_app.core.embedding.base import (  # noqa: E402
+    Embedder,
+    Precision,
+    whitespace_offsets,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cpu import cpu_line  # noqa: E402
@@ -105,11 +108,11 @@ def main() -> int:
     ap.add_argument("--work", default=tempfile.mkdtemp(prefix="medsearch-load-"))
     args = ap.parse_args()
     print(cpu_line(), flush=True)  # every figure below is this CPU's
-    from medsearch_app.core.library import Library
-    from medsearch_app.core.llm import LlmRuntime
-    from medsearch_app.core.models import default_model_path
-    from medsearch_app.core.rag import AskOptions, answer
-    from medsearch_app.core.search import Mode, Retriever
+    from medsearch_app.core.answer.rag import AskOptions, answer
+    from medsearch_app.core.library.indexing import Library
+    from medsearch_app.core.llm.models import default_model_path
+    from medsearch_app.core.llm.runtime import LlmRuntime
+    from medsearch_app.core.retrieval.search import Mode, Retriever
     from medsearch_app.core.types import AnswerDone, IndexDone
 
     work = Path(args.work)

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from medsearch_app.core.quantize import LADDER
+from medsearch_app.core.quant.quantize import LADDER
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cpu import cpu_line
@@ -65,8 +65,8 @@ def child(args: argparse.Namespace) -> int:
     import llama_cpp
     import numpy as np
 
-    from medsearch_app.core.gguf import FTYPE_NAMES, read_gguf
-    from medsearch_app.core.llm import LlmRuntime
+    from medsearch_app.core.llm.gguf import FTYPE_NAMES, read_gguf
+    from medsearch_app.core.llm.runtime import LlmRuntime
 
     path = Path(args.child)
     rss_base = _rss_mb()
@@ -148,7 +148,7 @@ def _raw_tokens_per_s(llm: Any, prompt: str, tokens: int) -> float | None:
 
 
 def _app_tokens_per_s(rt: Any, prompt: str, tokens: int) -> tuple[Any, str]:
-    from medsearch_app.core.llm import GenStats
+    from medsearch_app.core.llm.runtime import GenStats
 
     stats: list[GenStats] = []
     text = "".join(rt.stream(prompt, max_tokens=tokens, temperature=0.0, stats_out=stats))
@@ -234,8 +234,8 @@ def main() -> int:
 
 
 def _main(args: argparse.Namespace, home: Path) -> int:
-    from medsearch_app.core.models import default_model_path
-    from medsearch_app.core.quantize import QuantDone, base_name, build_ladder
+    from medsearch_app.core.llm.models import default_model_path
+    from medsearch_app.core.quant.quantize import QuantDone, base_name, build_ladder
     from medsearch_app.core.settings import Settings, effective_threads
 
     args.threads = args.threads or effective_threads(Settings())

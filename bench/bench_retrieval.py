@@ -3,8 +3,9 @@
 Run:  .venv/bin/python bench/bench_retrieval.py [--n 100000] [--queries 1000] [--json OUT]
 
 Builds, in the same run and on the same vectors:
-  app   medsearch_app.core.index.VectorIndex (the app's own wrapper: M=32, ef_construction=400,
-        search ef=128), filled in batches of 64 vectors as the library does while indexing.
+  app   medsearch_app.core.library.index.VectorIndex (the app's own wrapper: M=32,
+        ef_construction=400, search ef=128), filled in batches of 64 vectors as the library
+        does while indexing.
   raw   a bare hnswlib.Index with the same space/M/ef_construction/ef, filled with one
         add_items call (num_threads=1, like the app).
 and compares both with exact search (numpy brute force, cosine) over --queries held-out vectors:
@@ -134,8 +135,8 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     import hnswlib
 
-    from medsearch_app.core import index as app_index
-    from medsearch_app.core.index import VectorIndex
+    from medsearch_app.core.library import index as app_index
+    from medsearch_app.core.library.index import VectorIndex
 
     k, k2 = 10, 50
     t = time.perf_counter()

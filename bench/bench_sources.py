@@ -67,8 +67,8 @@ def main() -> int:
     sys.path.insert(0, str(REPO / "tests" / "data" / "small_library"))
     from render import build_library  # type: ignore[import-not-found]
 
-    from medsearch_app.core import eval_answers
     from medsearch_app.core.engine import Engine
+    from medsearch_app.core.evaluation import answers as eval_answers
     from medsearch_app.core.settings import Settings
 
     library = build_library(home / "small_library")

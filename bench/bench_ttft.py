@@ -53,11 +53,11 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="medsearch-bench-ttft-"))
     os.environ["MEDSEARCH_HOME"] = str(home)
     sys.path.insert(0, str(REPO))
-    from medsearch_app.core import evidence
+    from medsearch_app.core.answer import evidence
+    from medsearch_app.core.answer.rag import build_messages, fit_sources
     from medsearch_app.core.engine import Engine
-    from medsearch_app.core.llm import GenStats, LlmRuntime
-    from medsearch_app.core.models import default_model_path
-    from medsearch_app.core.rag import build_messages, fit_sources
+    from medsearch_app.core.llm.models import default_model_path
+    from medsearch_app.core.llm.runtime import GenStats, LlmRuntime
     from medsearch_app.core.settings import Settings, effective_threads
     from medsearch_app.demo import DEMO_QUESTIONS, install_demo
 

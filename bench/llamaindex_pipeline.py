@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-# As in medsearch_app/core/offline.py (this runs in LlamaIndex's own venv, without the app):
+# As in medsearch_app/core/system/offline.py (this runs in LlamaIndex's own venv, without the app):
 # no hub look-ups, no telemetry from any library, whatever the environment said.
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY",
              "ORT_DISABLE_TELEMETRY"):

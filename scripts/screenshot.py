@@ -20,7 +20,7 @@ os.environ.setdefault("MEDSEARCH_HOME", tempfile.mkdtemp(prefix="medsearch-shot-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from medsearch_app.core.compare.workflow import ReportReady
+from medsearch_app.core.quant.compare.workflow import ReportReady
 from medsearch_app.core.types import AnswerDone, Token
 from medsearch_app.ui.app import app_icon
 from medsearch_app.ui.jobs import JobKind

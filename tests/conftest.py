@@ -52,7 +52,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def embedder() -> Iterator[Any]:
     """The real all-MiniLM-L6-v2 fp32 embedder, loaded once (do not close it in a test)."""
-    from medsearch_app.core.embed import load_embedder
+    from medsearch_app.core.embedding.embed import load_embedder
 
     emb = load_embedder(None, "fp32", threads=2)
     yield emb
@@ -111,7 +111,7 @@ class Indexed:
 def indexed(tmp_path_factory: pytest.TempPathFactory, embedder: Any, docs: Corpus
             ) -> Iterator[Indexed]:
     """Library over the whole generated corpus (good and bad files), indexed once."""
-    from medsearch_app.core.library import Library
+    from medsearch_app.core.library.indexing import Library
 
     h = tmp_path_factory.mktemp("indexed-home")
     lib = Library(h, embedder)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from medsearch_app.core.embed import Embedder, Precision
+from medsearch_app.core.embedding.base import Embedder, Precision
 
 
 class HashEmbedder(Embedder):

@@ -27,7 +27,6 @@ import argparse
 import logging
 import sys
 
-from ..core import offline  # noqa: F401  (HF_HUB_OFFLINE before any model library)
 from ..core.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -36,6 +35,7 @@ from ..core.errors import (
     EXIT_STOPPED,
     EXIT_USAGE,
 )
+from ..core.system import offline  # noqa: F401  (HF_HUB_OFFLINE before any model library)
 from .app import cmd_gui
 from .common import run_command
 from .parser import build_parser

@@ -19,15 +19,15 @@ from .common import drain, open_engine
 from .library import index_library, index_summary
 
 if TYPE_CHECKING:
+    from ..core.answer.rag import AskOptions
     from ..core.engine import Engine
-    from ..core.rag import AskOptions
 
 
 def answer_question(eng: Engine, question: str, options: AskOptions, *, json_out: bool) -> None:
     """Ask `question` and print the answer: the quoted evidence, the answer as it streams, its
     checks and sources (timings on stderr); with `json_out`, one JSON document instead.
     Ctrl-C stops the answer (Stopped)."""
-    from ..core.rag import EMPTY_ANSWER
+    from ..core.answer.rag import EMPTY_ANSWER
     from ..core.types import AnswerDone, CitationMode, Retrieved, Token, page_ref
 
     cancel = threading.Event()

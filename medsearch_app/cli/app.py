@@ -44,8 +44,8 @@ def cmd_delete_data(args: argparse.Namespace) -> int:
     """Remove the library, indexes, comparisons and settings (models kept unless --models)."""
     from dataclasses import asdict
 
-    from ..core.forget import delete_user_data, forget_onnxruntime_telemetry
     from ..core.settings import data_home
+    from ..core.system.forget import delete_user_data, forget_onnxruntime_telemetry
 
     home = data_home()
     if not args.yes:

@@ -17,12 +17,12 @@ def _say(message: str) -> None:
 
 
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
-    from ..core.evaluate import parse_weights, precision_table, run_eval, run_precisions
+    from ..core.evaluation.retrieval import parse_weights, precision_table, run_eval, run_precisions
 
     if not args.pubmedqa and not args.pdfs:
         raise UsageError("give --pubmedqa DIR and/or --pdfs DIR")
     if args.precisions:
-        from ..core.embed import Precision
+        from ..core.embedding.base import Precision
 
         precisions = [Precision.parse(p).value for p in args.precisions.split(",") if p]
         report = run_precisions(pubmedqa=Path(args.pubmedqa) if args.pubmedqa else None,
@@ -45,7 +45,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
-    from ..core import eval_answers
+    from ..core.evaluation import answers as eval_answers
 
     if not (args.pubmedqa or args.questions):
         raise UsageError("give --pubmedqa DIR and/or --questions FILE")

@@ -65,7 +65,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from ..core.search import read_queries
+    from ..core.retrieval.search import read_queries
 
     if not args.question and not args.queries:
         raise UsageError("give a QUESTION or --queries FILE")
@@ -104,8 +104,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_library(args: argparse.Namespace) -> int:
     """The library as it stands, checked: exit 0 when consistent, 3 when not."""
-    from ..core.embed import embedder_key
-    from ..core.library_check import check_library
+    from ..core.embedding.base import embedder_key
+    from ..core.library.check import check_library
     from ..core.settings import Settings, data_home
 
     settings = Settings.load()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..core.quantize import LADDER
+from ..core.quant.quantize import LADDER
 from .answers import cmd_ask, cmd_demo
 from .app import cmd_delete_data, cmd_gui, cmd_selftest
 from .evaluation import cmd_eval_answers, cmd_eval_retrieval

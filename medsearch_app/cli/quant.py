@@ -14,7 +14,7 @@ from .common import drain, emit, open_engine
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from ..core.models import choose_default_model, discover, model_folders
+    from ..core.llm.models import choose_default_model, discover, model_folders
     from ..core.settings import Settings
 
     settings = Settings.load()
@@ -34,8 +34,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
-    from ..core.models import default_model_path, models_dir
-    from ..core.quantize import (
+    from ..core.llm.models import default_model_path, models_dir
+    from ..core.quant.quantize import (
         QuantDone,
         QuantizeError,
         QuantProgress,
@@ -68,12 +68,12 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Quant levels of one model on the same prompts: speed, memory, quality, recommendation.
     Levels named in --levels that no models folder has are built first, from the model."""
-    from ..core.compare import ComparePlan, CompareProgress, LevelDone, labelled_questions
-    from ..core.compare.report import text_table
-    from ..core.compare.workflow import ReportReady, levels_to_compare, run_comparison
-    from ..core.quantize import QuantDone, QuantProgress
-    from ..core.recommend import Budget
-    from ..core.search import Mode, read_queries
+    from ..core.quant.compare import ComparePlan, CompareProgress, LevelDone, labelled_questions
+    from ..core.quant.compare.report import text_table
+    from ..core.quant.compare.workflow import ReportReady, levels_to_compare, run_comparison
+    from ..core.quant.quantize import QuantDone, QuantProgress
+    from ..core.quant.recommend import Budget
+    from ..core.retrieval.search import Mode, read_queries
     from ..core.settings import effective_threads
     from ..demo import DEMO_QUESTIONS
 

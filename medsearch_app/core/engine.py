@@ -15,14 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import metrics
-from .embed import Embedder, Precision, load_embedder
-from .library import Library
-from .llm import LlmRuntime
-from .models import choose_default_model, resolve_model
-from .rag import AskOptions, answer
-from .search import Mode, Retriever
+from .answer.rag import AskOptions, answer
+from .embedding.base import Embedder, Precision
+from .embedding.embed import load_embedder
+from .library.indexing import Library
+from .llm.models import choose_default_model, resolve_model
+from .llm.runtime import LlmRuntime
+from .retrieval.search import Mode, Retriever
 from .settings import Settings, data_home, effective_threads
+from .system import metrics
 from .types import AnswerDone, Retrieved, Token
 
 
@@ -70,7 +71,7 @@ class Engine:
 
     def embedder_needs_preparing(self) -> bool:
         """The first use of an ONNX precision exports it (seconds): callers can say so."""
-        from .embed import needs_preparing
+        from .embedding.embed import needs_preparing
 
         return self._embedder is None and needs_preparing(self.settings.embedder_path or None,
                                                           self.precision)

@@ -31,13 +31,14 @@ def _run(name: str, fn: Callable[[], str], out: list[Check]) -> None:
 def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> list[Check]:
     """Run all checks in a throwaway folder; never touches the user's library. `extra` checks
     (the window, from the UI layer) run last, reported the same way."""
-    from . import metrics
-    from .embed import Precision, load_embedder, unavailable
-    from .index import VectorIndex
-    from .ingest.pdf import extract_pdf
-    from .llm import LlmRuntime
-    from .models import default_model_path
+    from .embedding.base import Precision
+    from .embedding.embed import load_embedder, unavailable
+    from .library.index import VectorIndex
+    from .library.pdf import extract_pdf
+    from .llm.models import default_model_path
+    from .llm.runtime import LlmRuntime
     from .settings import Settings, effective_threads
+    from .system import metrics
 
     results: list[Check] = []
     state: dict[str, Any] = {}
@@ -50,8 +51,8 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
         def embedder_onnx() -> str:
             # Made in this throwaway folder: from the shipped export (quantized for this CPU,
             # no torch) in the installed app, exported with torch in a developer install.
-            from . import embed_onnx
-            from .embed import default_embedder_path
+            from .embedding import embed_onnx
+            from .embedding.base import default_embedder_path
 
             shipped = embed_onnx.shipped_export(default_embedder_path())
             t0 = time.monotonic()
@@ -135,8 +136,8 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
             return f"{path.name} ({quant}): {text[:40]!r}"
 
         def answer_model() -> str:
-            from .answer_model import ANSWER_MODEL, assemble
-            from .models import ModelNotFound, choose_default_model
+            from .llm.answer_model import ANSWER_MODEL, assemble
+            from .llm.models import ModelNotFound, choose_default_model
             from .settings import Settings
 
             # found and verified, or assembled from its packages and checked
@@ -149,7 +150,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
                     f"default here: {chosen}")
 
         def word_frequencies() -> str:
-            from .terms import is_specific_word, zipf
+            from .text.terms import is_specific_word, zipf
 
             if not (zipf("what") > 5 and is_specific_word("rivaroxaban")
                     and not is_specific_word("high")):
@@ -164,8 +165,8 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
                     f"{metrics.gpu_status()}")
 
         def report_chart() -> str:
-            from .compare import LevelResult
-            from .compare.report import chart_png
+            from .quant.compare import LevelResult
+            from .quant.compare.report import chart_png
 
             levels = [LevelResult(quant=q, file=f"m.{q}.gguf", path="", file_mb=mb,
                                   reference=q == "F16", load_s=0.1, rss_mb=mb, model_rss_mb=mb,

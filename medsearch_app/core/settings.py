@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .permissions import make_private
+from .system.permissions import make_private
 
 SCHEMA_VERSION = 4
 APP_NAME = "MedSearch"

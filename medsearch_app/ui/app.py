@@ -6,6 +6,7 @@ import logging
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
@@ -40,7 +41,8 @@ def run_app(argv: list[str], *, quit_after: float | None = None, ask: str | None
     app.setWindowIcon(app_icon())
     win = MainWindow()
     win.show()
-    answered = _ask_when_ready(win, ask) if ask else threading.Event()
+    asked = _ask_when_ready(win, ask) if ask else None
+    answered = asked.done if asked else threading.Event()
     if not ask:
         answered.set()
     if quit_after is not None:
@@ -55,7 +57,7 @@ def run_app(argv: list[str], *, quit_after: float | None = None, ask: str | None
         deadline = time.monotonic() + 600
 
         def close_when_answered() -> None:
-            if ask and not answered.is_set() and asked_job_done(win):
+            if asked and not answered.is_set() and asked.failed(win):
                 print("the answer failed: see the error above", file=sys.stderr, flush=True)
                 answered.set()
             if answered.is_set() or time.monotonic() > deadline:
@@ -70,14 +72,22 @@ def run_app(argv: list[str], *, quit_after: float | None = None, ask: str | None
     return int(rc)
 
 
-def asked_job_done(win: MainWindow) -> bool:
-    """The question asked by `--ask` has finished, whether or not it produced an answer."""
-    return bool(getattr(win, "_asked_job_ids", None)) and win.answer_job is None
+@dataclass
+class _Asked:
+    """The question `--ask` put: its jobs, and an event set when its answer is done."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    job_ids: list[int] = field(default_factory=list)
+
+    def failed(self, win: MainWindow) -> bool:
+        """The question was asked and its job has ended without an answer being reported."""
+        return bool(self.job_ids) and win.answer_job is None and not self.done.is_set()
 
 
-def _ask_when_ready(win: MainWindow, question: str) -> threading.Event:
-    """Ask `question` once the library is open; the event is set when the answer is done."""
-    asked, job_ids, done = time.monotonic(), [], threading.Event()
+def _ask_when_ready(win: MainWindow, question: str) -> _Asked:
+    """Ask `question` once the library is open; `done` is set when the answer is done."""
+    watch = _Asked()
+    asked, job_ids, done = time.monotonic(), watch.job_ids, watch.done
 
     def on_event(job: int, ev: object) -> None:
         if isinstance(ev, AnswerDone) and job in job_ids:
@@ -100,11 +110,10 @@ def _ask_when_ready(win: MainWindow, question: str) -> threading.Event:
             done.set()
         else:
             job_ids.append(job.id)
-            win._asked_job_ids = job_ids  # type: ignore[attr-defined]
 
     win.jobs.yielded.connect(on_event)
     ready()
-    return done
+    return watch
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ write its report, recommend a level (again whenever the budget changes) and load
 
 A comparison is one COMPARE job of the window's JobCoordinator (answers and level switches wait
 or are refused while it runs: it has the machine to itself so its timings mean something). It
-runs core/compare/workflow.py's run_comparison, the sequence `medsearch compare` runs too, on
+runs core/quant/compare/workflow.py's run_comparison, the sequence `medsearch compare` runs too, on
 the model thread (where all llama.cpp work happens); the window's own model is closed first, so
 that it neither shares the thread nor skews the memory figures, and the next answer loads it
 again. Results are saved under the app's data folder as they come; the same levels and
@@ -21,7 +21,12 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from ..core.compare import (
+from ..core.engine import Engine
+from ..core.errors import BadInput
+from ..core.evaluation.answers import LabelledQuestion
+from ..core.llm.gguf import read_gguf
+from ..core.llm.models import discover, families, family_name, model_folders
+from ..core.quant.compare import (
     CompareDone,
     ComparePlan,
     CompareProgress,
@@ -29,15 +34,10 @@ from ..core.compare import (
     LevelResult,
     labelled_questions,
 )
-from ..core.compare.workflow import ReportReady, run_comparison
-from ..core.engine import Engine
-from ..core.errors import BadInput
-from ..core.eval_answers import LabelledQuestion
-from ..core.gguf import read_gguf
-from ..core.models import discover, families, family_name, model_folders
-from ..core.quantize import QuantProgress
-from ..core.recommend import recommend
-from ..core.search import Mode, read_queries
+from ..core.quant.compare.workflow import ReportReady, run_comparison
+from ..core.quant.quantize import QuantProgress
+from ..core.quant.recommend import recommend
+from ..core.retrieval.search import Mode, read_queries
 from ..core.settings import Settings, effective_threads
 from ..demo import DEMO_QUESTIONS
 from .jobs import JobCoordinator, JobKind, Where

@@ -16,9 +16,9 @@ from typing import Any
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from ..core.engine import Engine
-from ..core.gguf import read_gguf
-from ..core.library_check import LibraryCheck, check_library
-from ..core.quantize import base_name
+from ..core.library.check import LibraryCheck, check_library
+from ..core.llm.gguf import read_gguf
+from ..core.quant.quantize import base_name
 from ..core.settings import Settings, data_home
 from ..core.types import IndexDone, Progress, Stage
 from .jobs import JobCoordinator, JobKind

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.engine import Engine, SwitchReport
-from ..core.forget import Removed, delete_user_data, forget_onnxruntime_telemetry
 from ..core.settings import Settings, data_home
+from ..core.system.forget import Removed, delete_user_data, forget_onnxruntime_telemetry
 from ..core.types import AnswerDone, Hit, IndexDone
 from .compare_actions import CompareActions
 from .export import export_answer

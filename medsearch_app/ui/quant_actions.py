@@ -19,11 +19,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from ..core.embed import load_embedder
+from ..core.embedding.embed import load_embedder
 from ..core.engine import Engine, SwitchReport
-from ..core.library import Library
-from ..core.models import default_model_path, discover, model_folders, models_dir
-from ..core.quantize import (
+from ..core.library.indexing import Library
+from ..core.llm.models import default_model_path, discover, model_folders, models_dir
+from ..core.quant.quantize import (
     LADDER,
     QuantDone,
     QuantProgress,

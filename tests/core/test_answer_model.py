@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from medsearch_app.core import answer_model as am
-from medsearch_app.core import models
+from medsearch_app.core.llm import answer_model as am
+from medsearch_app.core.llm import models
 from medsearch_app.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -143,7 +143,7 @@ def test_the_answer_model_answers_a_plain_question_from_a_note_and_cites_it(
 def test_the_answer_models_ladder_is_large_enough_to_ask_first() -> None:
     """The Models page builds a ladder over ASK_ABOVE_BYTES only after asking (the 1.5B model's
     eight levels are about 9 GB); the small model's is built straight away."""
-    from medsearch_app.core.quantize import LADDER, ladder_estimate
+    from medsearch_app.core.quant.quantize import LADDER, ladder_estimate
     from medsearch_app.ui.quant_actions import ASK_ABOVE_BYTES
 
     big, big_s = ladder_estimate(am.assemble(), LADDER)

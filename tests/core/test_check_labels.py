@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from medsearch_app.core.answer.verify import check_answer
 from medsearch_app.core.types import Hit, Verdict
-from medsearch_app.core.verify import check_answer
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "small_library" / "labelled_sentences.jsonl"
 

@@ -16,8 +16,7 @@ import pytest
 
 from medsearch_app import cli
 from medsearch_app.cli.common import drain
-from medsearch_app.core.answer_model import ModelPackageError
-from medsearch_app.core.embed import Precision
+from medsearch_app.core.embedding.base import Precision
 from medsearch_app.core.errors import (
     BadInput,
     MedSearchError,
@@ -25,16 +24,17 @@ from medsearch_app.core.errors import (
     StorageError,
     UsageError,
 )
-from medsearch_app.core.eval_answers import load_questions
-from medsearch_app.core.evaluate import parse_weights
-from medsearch_app.core.gguf import GgufError
-from medsearch_app.core.index import IndexProblem
-from medsearch_app.core.ingest.notes import NoteError
-from medsearch_app.core.library import LibraryBusy
-from medsearch_app.core.llm import ModelLoadError, NotEnoughMemory
-from medsearch_app.core.models import ModelNotFound
-from medsearch_app.core.quantize import QuantizeError
-from medsearch_app.core.search import Mode, read_queries
+from medsearch_app.core.evaluation.answers import load_questions
+from medsearch_app.core.evaluation.retrieval import parse_weights
+from medsearch_app.core.library.index import IndexProblem
+from medsearch_app.core.library.indexing import LibraryBusy
+from medsearch_app.core.library.notes import NoteError
+from medsearch_app.core.llm.answer_model import ModelPackageError
+from medsearch_app.core.llm.gguf import GgufError
+from medsearch_app.core.llm.models import ModelNotFound
+from medsearch_app.core.llm.runtime import ModelLoadError, NotEnoughMemory
+from medsearch_app.core.quant.quantize import QuantizeError
+from medsearch_app.core.retrieval.search import Mode, read_queries
 
 
 def _args() -> argparse.Namespace:

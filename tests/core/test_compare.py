@@ -10,7 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from medsearch_app.core.compare import (
+from medsearch_app.core.evaluation.answers import LabelledQuestion
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.llm.gguf import read_gguf
+from medsearch_app.core.llm.models import default_model_path
+from medsearch_app.core.quant.compare import (
     CompareDone,
     ComparePlan,
     CompareProgress,
@@ -18,14 +22,10 @@ from medsearch_app.core.compare import (
     LevelDone,
     LevelResult,
 )
-from medsearch_app.core.eval_answers import LabelledQuestion
-from medsearch_app.core.gguf import read_gguf
-from medsearch_app.core.kld import RefDist, agreement
-from medsearch_app.core.library import Library
-from medsearch_app.core.models import default_model_path
-from medsearch_app.core.quantize import QuantDone, build_ladder
-from medsearch_app.core.recommend import Budget, recommend
-from medsearch_app.core.search import Retriever
+from medsearch_app.core.quant.kld import RefDist, agreement
+from medsearch_app.core.quant.quantize import QuantDone, build_ladder
+from medsearch_app.core.quant.recommend import Budget, recommend
+from medsearch_app.core.retrieval.search import Retriever
 
 NOTES = Path(__file__).resolve().parents[1] / "data" / "small_library" / "notes"
 QUESTIONS = [
@@ -188,7 +188,7 @@ def test_an_interrupted_run_resumes_without_redoing_finished_levels(
 
 def test_question_files_in_three_forms(tmp_path: Path) -> None:
     from medsearch_app.core.errors import BadInput
-    from medsearch_app.core.search import read_queries
+    from medsearch_app.core.retrieval.search import read_queries
 
     (tmp_path / "q.txt").write_text("What is the INR?\n\nWhat is CURB-65?\n", encoding="utf-8")
     (tmp_path / "q.jsonl").write_text('{"question": "What is the INR?"}\n', encoding="utf-8")
@@ -199,7 +199,7 @@ def test_question_files_in_three_forms(tmp_path: Path) -> None:
     assert read_queries(tmp_path / "q.jsonl") == ["What is the INR?"]
     assert read_queries(tmp_path / "q.csv") == ["What is the INR, today?"]
     # Labelled JSONL lines (a gold source or a decision) also score the answers.
-    from medsearch_app.core.compare import labelled_questions
+    from medsearch_app.core.quant.compare import labelled_questions
 
     (tmp_path / "l.jsonl").write_text(
         '{"question": "Is A?", "relevant_doc": "12345", "decision": "no"}\n'
@@ -216,7 +216,7 @@ def test_report_files(tmp_path: Path) -> None:
     import csv
     import json
 
-    from medsearch_app.core.compare import report as compare_report
+    from medsearch_app.core.quant.compare import report as compare_report
 
     shipped = default_model_path()
     levels = [_level("Q8_0", 138.1, 100.0, 110), _level("Q2_K", 84.1, 65.5, 130)]
@@ -246,8 +246,8 @@ def test_report_files(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_report_says_when_levels_come_from_a_quantized_file(ladder: dict[str, Path]) -> None:
-    from medsearch_app.core.compare.report import ladder_notes
-    from medsearch_app.core.quantize import provenance
+    from medsearch_app.core.quant.compare.report import ladder_notes
+    from medsearch_app.core.quant.quantize import provenance
 
     assert provenance(ladder["Q2_K"]) == {"built_from": default_model_path().name,
                                           "source_quant": "Q4_1"}

@@ -1,4 +1,4 @@
-"""The comparison without a model: its arithmetic (core/compare/scoring.py), the one table of
+"""The comparison without a model: its arithmetic (core/quant/compare/scoring.py), the one table of
 result fields and the tables drawn from it, and the building of levels a comparison asks for."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from medsearch_app.core.compare.report import text_table
-from medsearch_app.core.compare.results import BY_KEY, FIELDS, LevelResult, QuestionRun
-from medsearch_app.core.compare.scoring import (
+from medsearch_app.core.evaluation.answers import QuestionResult
+from medsearch_app.core.quant.compare.report import text_table
+from medsearch_app.core.quant.compare.results import BY_KEY, FIELDS, LevelResult, QuestionRun
+from medsearch_app.core.quant.compare.scoring import (
     Measured,
     answer_agreement,
     bandwidth_share_pct,
@@ -20,8 +21,7 @@ from medsearch_app.core.compare.scoring import (
     question_run,
     set_answer_agreement,
 )
-from medsearch_app.core.eval_answers import QuestionResult
-from medsearch_app.core.kld import Agreement
+from medsearch_app.core.quant.kld import Agreement
 from medsearch_app.core.types import AnswerDone, Timings
 
 

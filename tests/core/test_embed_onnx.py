@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from medsearch_app.core import embed_onnx
-from medsearch_app.core.embed import Precision, default_embedder_path, load_embedder
-from medsearch_app.core.library import Library
-from medsearch_app.core.llm import LlmRuntime
-from medsearch_app.core.models import default_model_path
-from medsearch_app.core.rag import AskOptions, answer
-from medsearch_app.core.search import Retriever
+from medsearch_app.core.answer.rag import AskOptions, answer
+from medsearch_app.core.embedding import embed_onnx
+from medsearch_app.core.embedding.base import Precision, default_embedder_path
+from medsearch_app.core.embedding.embed import load_embedder
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.llm.models import default_model_path
+from medsearch_app.core.llm.runtime import LlmRuntime
+from medsearch_app.core.retrieval.search import Retriever
 from medsearch_app.core.types import AnswerDone
 
 NOTES = {
@@ -55,7 +56,7 @@ def test_onnx_export_works_offline_from_the_packaged_model(
     files land in the data folder given, not in the installed package."""
     import pytest_socket
 
-    from medsearch_app.core.embed import needs_preparing
+    from medsearch_app.core.embedding.embed import needs_preparing
 
     monkeypatch.setenv("MEDSEARCH_EMBEDDER_CACHE", str(tmp_path / "home" / "embedders"))
     assert needs_preparing(None, "onnx-int8") and needs_preparing(None, "onnx-fp32")
@@ -146,7 +147,7 @@ def test_leaving_a_core_to_the_reader_keeps_the_vectors(notes: Path, tmp_path: P
 @pytest.mark.slow
 def test_onnx_at_run_time_never_imports_torch() -> None:
     load_embedder(None, Precision.ONNX_INT8, threads=1).close()  # the cache exists
-    code = ("import sys; from medsearch_app.core.embed import load_embedder; "
+    code = ("import sys; from medsearch_app.core.embedding.embed import load_embedder; "
             "e = load_embedder(None, 'onnx-int8', threads=1); v = e.embed_batch(['a note']); "
             "assert v.shape == (1, 384); print(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('torch', 'transformers', 'sentence_transformers')))")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from medsearch_app.core.engine import Engine
-from medsearch_app.core.llm import LlmRuntime
-from medsearch_app.core.models import default_model_path
+from medsearch_app.core.llm.models import default_model_path
+from medsearch_app.core.llm.runtime import LlmRuntime
 from medsearch_app.core.settings import Settings
 
 

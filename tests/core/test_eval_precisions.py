@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from medsearch_app.core.evaluate import overlap_at
+from medsearch_app.core.evaluation.retrieval import overlap_at
 
 TOPICS = {
     "warf": "Warfarin dosing is guided by the INR; the usual target range is 2.0 to 3.0.",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from medsearch_app.core.evidence import select, units
+from medsearch_app.core.answer.evidence import select, units
 from medsearch_app.core.types import Hit
 
 
@@ -36,8 +36,8 @@ def test_bullets_headings_and_table_rows_are_units_of_their_own() -> None:
 def test_curb65_score_sentence_is_quoted_from_the_demo_guideline(tmp_path: Path,
                                                                  embedder: Any) -> None:
     """The demo's CURB-65 question: the score sentence, page 2, with its exact page span."""
-    from medsearch_app.core.library import Library
-    from medsearch_app.core.search import Retriever
+    from medsearch_app.core.library.indexing import Library
+    from medsearch_app.core.retrieval.search import Retriever
     from medsearch_app.demo import install_demo
 
     folder = install_demo(tmp_path / "demo")
@@ -72,7 +72,7 @@ WARFARIN = ("Warfarin clinic review. The patient has atrial fibrillation. His IN
 def test_excerpts_keep_the_best_sentence_and_the_one_after_it() -> None:
     """A unit of logic, scores given by hand: the best unit, then its neighbours (the plan after
     the finding first), "…" for what was left out, page order kept, short hits whole."""
-    from medsearch_app.core.evidence import Unit, excerpts
+    from medsearch_app.core.answer.evidence import Unit, excerpts
 
     spans = units(WARFARIN)
     scores = [0.1, 0.2, 0.9, 0.3, 0.25, 0.1, 0.05]

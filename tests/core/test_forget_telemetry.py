@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from medsearch_app.core.forget import forget_onnxruntime_telemetry
+from medsearch_app.core.system.forget import forget_onnxruntime_telemetry
 
 
 def _library(home: Path, mtime: float) -> None:

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from medsearch_app.core.gguf import GgufError, GgufInfo, read_gguf
-from medsearch_app.core.ingest.chunking import chunk_pages, whitespace_offsets
-from medsearch_app.core.ingest.notes import NoteError, decode_bytes, read_note
-from medsearch_app.core.ingest.pdf import PdfResult, extract_pdf
+from medsearch_app.core.library.chunking import chunk_pages, whitespace_offsets
+from medsearch_app.core.library.notes import NoteError, decode_bytes, read_note
+from medsearch_app.core.library.pdf import PdfResult, extract_pdf
+from medsearch_app.core.llm.gguf import GgufError, GgufInfo, read_gguf
 from medsearch_app.core.types import PageText
 
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True,

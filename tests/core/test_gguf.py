@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from medsearch_app.core.gguf import GgufError, estimate_memory_bytes, read_gguf
-from medsearch_app.core.models import default_model_path
+from medsearch_app.core.llm.gguf import GgufError, estimate_memory_bytes, read_gguf
+from medsearch_app.core.llm.models import default_model_path
 
 
 @pytest.fixture(scope="module")

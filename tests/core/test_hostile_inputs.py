@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from medsearch_app.core.library import Library
+from medsearch_app.core.library.indexing import Library
 from medsearch_app.core.types import FileIndexed, IndexDone
 
 NOTES = Path(__file__).resolve().parents[1] / "data" / "small_library" / "notes"

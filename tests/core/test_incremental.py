@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from medsearch_app.core.library import Library
-from medsearch_app.core.search import Retriever
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.retrieval.search import Retriever
 from medsearch_app.core.types import FileIndexed, IndexDone
 
 NOTES = {

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medsearch_app.core.index import DEFAULT_EF, VectorIndex
-from medsearch_app.core.library import Library
-from medsearch_app.core.search import Retriever
+from medsearch_app.core.library.index import DEFAULT_EF, VectorIndex
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.retrieval.search import Retriever
 from medsearch_app.core.types import IndexDone
 
 DIM = 32
@@ -265,7 +265,7 @@ def test_library_rebuilds_a_corrupt_index(home: Path, embedder, tmp_path: Path) 
 
 def test_an_index_built_with_a_sparser_graph_is_relinked_on_open(tmp_path: Path) -> None:
     """Indexes saved with M=16 (older versions) are rebuilt with today's M, vectors kept."""
-    from medsearch_app.core import index as index_mod
+    from medsearch_app.core.library import index as index_mod
 
     rng = np.random.default_rng(3)
     vecs = rng.normal(size=(300, 8)).astype(np.float32)

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from fixtures_pdf import ASTHMA, HYPERTENSION, Corpus
 
-from medsearch_app.core.ingest.chunking import chunk_pages, whitespace_offsets
-from medsearch_app.core.ingest.notes import NoteError, decode_bytes, read_note
-from medsearch_app.core.ingest.pdf import extract_pdf
-from medsearch_app.core.library import Library
-from medsearch_app.core.search import Retriever
+from medsearch_app.core.embedding.base import whitespace_offsets
+from medsearch_app.core.library.chunking import chunk_pages
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.library.notes import NoteError, decode_bytes, read_note
+from medsearch_app.core.library.pdf import extract_pdf
+from medsearch_app.core.retrieval.search import Retriever
 from medsearch_app.core.types import FileIndexed, IndexDone, PageText
 
 REPO = Path(__file__).resolve().parents[2]
@@ -299,7 +300,8 @@ def test_passages_overlap_only_where_a_sentence_was_cut() -> None:
     followed by one starting with that sentence when it fits in `overlap` words, else right
     after it; a window cut mid-sentence shares `overlap` words with the next; a decimal point
     is not a sentence end; every word lands in some passage."""
-    from medsearch_app.core.ingest.chunking import chunk_pages, whitespace_offsets
+    from medsearch_app.core.embedding.base import whitespace_offsets
+    from medsearch_app.core.library.chunking import chunk_pages
 
     prose = " ".join(f"Sentence {i} says the dose is {i}.5 mg daily." for i in range(12))
     run_on = " ".join(f"word{i}" for i in range(60))

@@ -21,7 +21,7 @@ def test_killed_indexing_leaves_a_consistent_library_that_resumes(tmp_path: Path
     notes = tmp_path / "notes"
     write_notes(notes, 60, seed=7)
     # The default (ONNX) embedder is exported once per cache: not inside the timed run.
-    from medsearch_app.core.embed import load_embedder
+    from medsearch_app.core.embedding.embed import load_embedder
     from medsearch_app.core.settings import Settings
 
     load_embedder(None, Settings().precision, threads=1).close()

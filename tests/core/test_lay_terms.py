@@ -1,11 +1,11 @@
-"""Everyday words for clinical things (core/lay_terms.py): units of logic, no model."""
+"""Everyday words for clinical things (core/text/lay_terms.py): units of logic, no model."""
 
 from __future__ import annotations
 
 import pytest
 
-from medsearch_app.core import lay_terms
-from medsearch_app.core.evidence import Unit, focus, renumber
+from medsearch_app.core.answer.evidence import Unit, focus, renumber
+from medsearch_app.core.text import lay_terms
 
 
 def texts_of(*docs: str):

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from medsearch_app.core.embed import Precision, embedder_key
-from medsearch_app.core.library import Library
-from medsearch_app.core.library_check import check_library
+from medsearch_app.core.embedding.base import Precision, embedder_key
+from medsearch_app.core.library.check import check_library
+from medsearch_app.core.library.indexing import Library
 
 NOTES = Path(__file__).resolve().parents[1] / "data" / "small_library" / "notes"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from medsearch_app.core.gguf import estimate_memory_bytes, read_gguf
-from medsearch_app.core.llm import LlmRuntime, NotEnoughMemory, memory_fit
-from medsearch_app.core.models import default_model_path
+from medsearch_app.core.llm.gguf import estimate_memory_bytes, read_gguf
+from medsearch_app.core.llm.models import default_model_path
+from medsearch_app.core.llm.runtime import LlmRuntime, NotEnoughMemory, memory_fit
 from medsearch_app.core.types import page_ref, printed_label
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from medsearch_app.core import metrics
+from medsearch_app.core.system import metrics
 
 
 def _burn(cpu_s: float) -> None:

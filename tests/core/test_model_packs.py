@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from medsearch_app.core import models
+from medsearch_app.core.llm import models, packs
 
 
 def test_models_path_folders_are_listed_by_the_cli(tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_models_path_folders_are_listed_by_the_cli(tmp_path: Path) -> None:
     pack.mkdir()
     shutil.copyfile(models.default_model_path(), pack / "clinic-pack.gguf")  # a file of its own
     env = {**os.environ, "MEDSEARCH_HOME": str(tmp_path / "home"),
-           models.MODELS_PATH_ENV: f"{tmp_path / 'missing'}{os.pathsep}{pack}"}
+           packs.MODELS_PATH_ENV: f"{tmp_path / 'missing'}{os.pathsep}{pack}"}
     r = subprocess.run([sys.executable, "-m", "medsearch_app", "models", "--json"], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -33,7 +33,7 @@ def test_the_frozen_apps_models_folder_is_a_pack(tmp_path: Path,
     (tmp_path / "models").mkdir()
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "medsearch"))
-    monkeypatch.delenv(models.MODELS_PATH_ENV, raising=False)
-    assert models.pack_folders() == [tmp_path / "models"]
+    monkeypatch.delenv(packs.MODELS_PATH_ENV, raising=False)
+    assert packs.pack_folders() == [tmp_path / "models"]
     monkeypatch.setattr(sys, "frozen", False)
-    assert models.pack_folders() == []
+    assert packs.pack_folders() == []

@@ -51,8 +51,8 @@ def test_core_and_cli_import_without_qt() -> None:
     lines = r.stdout.split()
     count, names = int(lines[0]), set(lines[1:])
     assert count == len(names) >= 15
-    for expected in ("medsearch_app.core.engine", "medsearch_app.core.library",
-                     "medsearch_app.core.ingest.pdf", "medsearch_app.core.llm"):
+    for expected in ("medsearch_app.core.engine", "medsearch_app.core.library.indexing",
+                     "medsearch_app.core.library.pdf", "medsearch_app.core.llm.runtime"):
         assert expected in names
 
 

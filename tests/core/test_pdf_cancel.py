@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from doubles import HashEmbedder
 
-from medsearch_app.core import library as library_mod
-from medsearch_app.core.ingest.pdf import PdfResult, collect, extract_pdf
-from medsearch_app.core.library import Library
+from medsearch_app.core.library import indexing as library_mod
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.library.pdf import PdfResult, collect, extract_pdf
 from medsearch_app.core.types import DocStatus, FileIndexed, IndexDone, PageText
 
 

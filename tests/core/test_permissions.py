@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from medsearch_app.core import permissions
-from medsearch_app.core.library import Library
+from medsearch_app.core.library.indexing import Library
 from medsearch_app.core.settings import data_home
+from medsearch_app.core.system import permissions
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 NOTES = Path(__file__).resolve().parents[1] / "data" / "small_library" / "notes"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from medsearch_app.core import rag
-from medsearch_app.core.eval_answers import load_questions, predicted_decision
+from medsearch_app.core.answer import rag
+from medsearch_app.core.evaluation.answers import load_questions, predicted_decision
 from medsearch_app.core.types import Hit
 
 PUBMEDQA = Path(__file__).resolve().parents[3] / "shared" / "evaldata" / "pubmedqa" / \

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from medsearch_app.core.gguf import read_gguf
-from medsearch_app.core.models import default_model_path, discover, families
-from medsearch_app.core.quantize import QuantDone, QuantProgress, base_name, build_ladder
+from medsearch_app.core.llm.gguf import read_gguf
+from medsearch_app.core.llm.models import default_model_path, discover, families
+from medsearch_app.core.quant.quantize import QuantDone, QuantProgress, base_name, build_ladder
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def test_level_too_large_for_memory_is_refused(ladder: dict[str, Path], home: Pa
     import psutil
 
     from medsearch_app.core.engine import Engine
-    from medsearch_app.core.llm import NotEnoughMemory
+    from medsearch_app.core.llm.runtime import NotEnoughMemory
 
     eng = Engine()
     try:
@@ -130,7 +130,7 @@ def test_level_too_large_for_memory_is_refused(ladder: dict[str, Path], home: Pa
 def test_levels_of_an_installed_model_go_to_the_models_folder(tmp_path: Path) -> None:
     """The shipped model lives in an installed package: its ladder is never written there, while
     a model in the user's own writable folder gets its levels beside it."""
-    from medsearch_app.core.quantize import ladder_folder
+    from medsearch_app.core.quant.quantize import ladder_folder
 
     models = tmp_path / "models"
     assert ladder_folder(default_model_path(), models) == models

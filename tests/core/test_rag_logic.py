@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from doubles import HashEmbedder
 
-from medsearch_app.core import rag
-from medsearch_app.core.library import Library
-from medsearch_app.core.llm import GenStats, LlmRuntime
-from medsearch_app.core.search import Mode, Retriever, SearchResult
+from medsearch_app.core.answer import rag
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.llm.runtime import GenStats, LlmRuntime
+from medsearch_app.core.retrieval.search import Mode, Retriever, SearchResult
 from medsearch_app.core.types import AnswerDone, Hit, Retrieved, Token
 
 HITS = [Hit(1, 11, "/lib/af.md", None, None, 0.8,
@@ -139,7 +139,7 @@ class TimedModel(ScriptedModel):
 
 
 def test_automatic_source_text_fits_the_models_reading_speed() -> None:
-    from medsearch_app.core import evidence
+    from medsearch_app.core.answer import evidence
 
     def filler(n: int) -> str:
         return " ".join(f"Line {j} of letter {n} says nothing about treatment at all."

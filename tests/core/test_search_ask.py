@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from medsearch_app.core.engine import Engine
-from medsearch_app.core.models import DEFAULT_MODEL_FILE
-from medsearch_app.core.search import Retriever
+from medsearch_app.core.llm.models import DEFAULT_MODEL_FILE
+from medsearch_app.core.retrieval.search import Retriever
 from medsearch_app.core.types import AnswerDone, Retrieved, Token
 
 # question -> (file name, page) that must come first
@@ -254,7 +254,7 @@ def test_broken_model_file_is_bad_input(cli_lib, medsearch, tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_truncated_model_file_is_bad_input(cli_lib, medsearch, tmp_path: Path) -> None:
-    from medsearch_app.core.models import default_model_path
+    from medsearch_app.core.llm.models import default_model_path
 
     home, _ = cli_lib
     cut = tmp_path / "cut.gguf"

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from medsearch_app.core import eval_answers as ea
 from medsearch_app.core.engine import Engine
+from medsearch_app.core.evaluation import answers as ea
 from medsearch_app.core.types import AnswerDone
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "small_library"

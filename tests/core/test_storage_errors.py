@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from medsearch_app.core.errors import StorageError
-from medsearch_app.core.index import VectorIndex
-from medsearch_app.core.library import Library
-from medsearch_app.core.library_check import check_library
-from medsearch_app.core.store import Store
+from medsearch_app.core.library.check import check_library
+from medsearch_app.core.library.index import VectorIndex
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.library.store import Store
 from medsearch_app.core.types import IndexDone
 
 NOTES = Path(__file__).resolve().parents[1] / "data" / "small_library" / "notes"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsearch_app.core.query_words import query_terms
-from medsearch_app.core.store import Store
+from medsearch_app.core.library.store import Store
+from medsearch_app.core.text.query_words import query_terms
 from medsearch_app.core.types import Chunk
 
 
@@ -54,7 +54,7 @@ def test_terms_in_half_the_library_are_left_out_of_the_ranking(tmp_path: Path) -
     the informative words find is the same as without it."""
     import random
 
-    from medsearch_app.core import store as store_mod
+    from medsearch_app.core.library import store as store_mod
 
     rnd = random.Random(1)
     filler = ["review", "clinic", "weight", "sleep", "mood", "diet", "knee", "hip", "iron"]

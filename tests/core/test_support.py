@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from medsearch_app.core.library import Library
-from medsearch_app.core.search import Retriever
-from medsearch_app.core.terms import is_drug_name, is_specific_word, specific_terms
+from medsearch_app.core.library.indexing import Library
+from medsearch_app.core.retrieval.search import Retriever
+from medsearch_app.core.text.terms import is_drug_name, is_specific_word, specific_terms
 
 NOTE = """Anticoagulation clinic note (fictional patient)
 

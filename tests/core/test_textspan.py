@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from medsearch_app.core.textspan import locate
+from medsearch_app.core.text.textspan import locate
 
 
 def test_exact_across_line_breaks_hyphenation_and_ligatures() -> None:

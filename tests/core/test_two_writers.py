@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from medsearch_app.core.library import Library, LibraryBusy
-from medsearch_app.core.search import Retriever
+from medsearch_app.core.library.indexing import Library, LibraryBusy
+from medsearch_app.core.retrieval.search import Retriever
 from medsearch_app.core.types import IndexDone, Progress, Stage
 
 NOTES = Path(__file__).resolve().parents[1] / "data" / "small_library" / "notes"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from medsearch_app.core.answer.quantities import numbers
+from medsearch_app.core.answer.verify import check_answer, summary_warning
 from medsearch_app.core.types import Hit, Verdict
-from medsearch_app.core.verify import check_answer, numbers, summary_warning
 
 WARFARIN = ("INR today 4.6, above the target range of 2.0 to 3.0. No bleeding. Plan: hold two "
             "doses, recheck INR in three days.")

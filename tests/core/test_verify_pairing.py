@@ -3,8 +3,8 @@ gives it for: numbers swapped between drugs, changed frequencies and borrowed du
 
 from __future__ import annotations
 
+from medsearch_app.core.answer.verify import check_answer
 from medsearch_app.core.types import Hit, SentenceCheck, Verdict
-from medsearch_app.core.verify import check_answer
 
 HEART_FAILURE = (
     "Heart failure with reduced ejection fraction. Start bisoprolol 1.25 mg once daily and "

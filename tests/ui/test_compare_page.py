@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 from ui_support import UiSession
 
-from medsearch_app.core.gguf import read_gguf
-from medsearch_app.core.models import default_model_path, models_dir
-from medsearch_app.core.quantize import QuantDone, build_ladder
+from medsearch_app.core.llm.gguf import read_gguf
+from medsearch_app.core.llm.models import default_model_path, models_dir
+from medsearch_app.core.quant.quantize import QuantDone, build_ladder
 from medsearch_app.ui.jobs import JobKind
 from medsearch_app.ui.main_window import COMPARE_PAGE
 from medsearch_app.ui.widgets.compare_page import COLUMNS, LABELLED, SOURCES

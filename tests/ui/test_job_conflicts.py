@@ -20,7 +20,7 @@ import pytest
 from ui_support import ANSWER_TIMEOUT_S, INDEX_TIMEOUT_S, UiSession, write_notes
 
 from medsearch_app.core.engine import SwitchReport
-from medsearch_app.core.llm import LlmRuntime
+from medsearch_app.core.llm.runtime import LlmRuntime
 from medsearch_app.core.types import AnswerDone
 from medsearch_app.ui.jobs import JobKind
 

@@ -67,8 +67,8 @@ def test_core_and_window_work_with_sockets_blocked(qapp: Any, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    sockets_blocked: list[str]) -> None:
     from medsearch_app.core.engine import Engine
-    from medsearch_app.core.models import default_model_path
-    from medsearch_app.core.quantize import QuantDone, build_ladder
+    from medsearch_app.core.llm.models import default_model_path
+    from medsearch_app.core.quant.quantize import QuantDone, build_ladder
 
     monkeypatch.setenv("MEDSEARCH_HOME", str(tmp_path / "core-home"))
     eng = Engine()

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from medsearch_app.core.embed import DEVELOPER_INSTALL, Precision
+from medsearch_app.core.embedding.base import Precision
+from medsearch_app.core.embedding.embed import DEVELOPER_INSTALL
 from medsearch_app.core.settings import Settings
 from medsearch_app.ui.widgets import settings_panel
 from medsearch_app.ui.widgets.settings_panel import SettingsPanel

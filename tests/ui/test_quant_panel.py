@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from ui_support import UiSession, wait_until
 
-from medsearch_app.core import metrics
-from medsearch_app.core.gguf import read_gguf
+from medsearch_app.core.llm.gguf import read_gguf
+from medsearch_app.core.system import metrics
 from medsearch_app.core.types import AnswerDone
 from medsearch_app.ui.jobs import JobKind
 from medsearch_app.ui.main_window import MODELS_PAGE

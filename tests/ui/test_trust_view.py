@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QUrl
 from ui_support import ANSWER_TIMEOUT_S, UiSession
 
+from medsearch_app.core.answer.verify import check_answer, summary_warning
 from medsearch_app.core.types import (
     AnswerDone,
     Evidence,
@@ -18,7 +19,6 @@ from medsearch_app.core.types import (
     Token,
     Verdict,
 )
-from medsearch_app.core.verify import check_answer, summary_warning
 from medsearch_app.ui.widgets.ask_panel import AskPanel
 
 CURB = "What CURB-65 score means a patient with pneumonia should be admitted?"

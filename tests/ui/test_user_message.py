@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medsearch_app.core.errors import BadInput, StorageError
-from medsearch_app.core.gguf import GgufError
+from medsearch_app.core.llm.gguf import GgufError
 from medsearch_app.ui.workers import BUG, user_message
 
 

@@ -14,7 +14,8 @@ import pytest
 from PySide6.QtCore import QRect, QSize
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
 
-from medsearch_app.core.store import DocRow
+from medsearch_app.core.answer.verify import check_answer
+from medsearch_app.core.library.store import DocRow
 from medsearch_app.core.types import (
     AnswerDone,
     DocStatus,
@@ -24,7 +25,6 @@ from medsearch_app.core.types import (
     Timings,
     Token,
 )
-from medsearch_app.core.verify import check_answer
 from medsearch_app.ui.main_window import PREFERRED_SIZE, fit_size
 from medsearch_app.ui.widgets.ask_panel import AskPanel
 from medsearch_app.ui.widgets.library_panel import LibraryPanel

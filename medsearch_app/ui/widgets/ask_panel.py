@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.query_words import query_terms
+from ...core.answer.verify import CITE
+from ...core.text.query_words import query_terms
 from ...core.types import AnswerDone, CitationMode, Evidence, Hit, Retrieved, Token, page_ref
-from ...core.verify import CITE
 from .markup import markup_spans, plain, quote
 
 EVIDENCE_STYLE = "background:#eef6ee;border-left:4px solid #3a7d44;padding:6px"

@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.compare.results import BY_KEY, WINDOW_COLUMNS, LevelResult
-from ...core.models import ModelFile
-from ...core.recommend import Budget
+from ...core.llm.models import ModelFile
+from ...core.quant.compare.results import BY_KEY, WINDOW_COLUMNS, LevelResult
+from ...core.quant.recommend import Budget
 
 # The table's columns (key, heading), tooltips and decimals: from the comparison's one table of
-# result fields (core/compare/results.py).
+# result fields (core/quant/compare/results.py).
 COLUMNS = [(key, BY_KEY[key].label) for key in WINDOW_COLUMNS]
 LABELLED = {key for key in WINDOW_COLUMNS if BY_KEY[key].labelled}  # shown with labels only
 TIPS = {key: BY_KEY[key].tooltip for key in WINDOW_COLUMNS if BY_KEY[key].tooltip}

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QListWidget, QVBoxLayout, QWidget
 
-from ...core import metrics
+from ...core.system import metrics
 from ...core.types import AnswerDone, MemorySample
 
 SAMPLE_MS = 500

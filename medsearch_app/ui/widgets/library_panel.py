@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.store import DocRow
+from ...core.library.store import DocRow
 from ...core.types import DocStatus, FileIndexed, IndexDone, Progress, Stage
 
 STATUS_TEXT = {DocStatus.INDEXED: "Indexed", DocStatus.PARTIAL: "Indexed (some pages failed)",

@@ -2,8 +2,9 @@
 
 Notes are often Markdown ("**Patient:**", "## Plan", "- Aspirin 75 mg") and small models answer
 in Markdown too ("**Yes**, ..."); shown as text, the markup is noise. markup_spans() finds the
-markup characters of a text once; plain() gives any slice of the text without them, so the
-answer can still be cut at the sentence offsets that core/verify.py computed on the raw answer.
+markup characters of a text once; plain() gives any slice of the text without them, so
+the answer can still be cut at the sentence offsets that core/answer/verify.py computed on the
+raw answer.
 Emphasis markers go, so do heading hashes, quote marks, rule lines, code ticks and link
 targets (the link text stays); a list bullet becomes "• ". Lone asterisks (footnote marks, "p <
 0.05*") and snake_case names are left alone. Plain text, no Qt.

@@ -1,5 +1,5 @@
 """Source viewer: a PDF at the cited page, or a note (Markdown rendered), with the whole cited
-passage or quoted sentence highlighted (located with core/textspan.py)."""
+passage or quoted sentence highlighted (located with core/text/textspan.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from PySide6.QtGui import QColor, QPolygonF, QTextCharFormat, QTextCursor
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QLabel, QStackedWidget, QTextEdit, QVBoxLayout, QWidget
 
-from ...core.ingest.notes import read_note
-from ...core.textspan import locate
+from ...core.library.notes import read_note
+from ...core.text.textspan import locate
 from ...core.types import Hit, printed_label
 from .pdf_page import PdfPage
 

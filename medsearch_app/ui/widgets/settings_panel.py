@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.embed import Precision, unavailable
-from ...core.gguf import GgufError, read_gguf
-from ...core.llm import gpu_offload_supported, memory_fit
-from ...core.models import ModelFile
-from ...core.quantize import LADDER
-from ...core.rag import AUTO, FIRST_WORD_S
+from ...core.answer.rag import AUTO, FIRST_WORD_S
+from ...core.embedding.base import Precision
+from ...core.embedding.embed import unavailable
+from ...core.llm.gguf import GgufError, read_gguf
+from ...core.llm.models import ModelFile
+from ...core.llm.runtime import gpu_offload_supported, memory_fit
+from ...core.quant.quantize import LADDER
 from ...core.settings import Settings
 
 

@@ -1,1 +1,0 @@
-"""Reading documents: PDFs (in a guarded child process), notes, chunking, library changes."""

@@ -1,0 +1,4 @@
+"""The library room: the user's documents read (PDFs in a guarded child process, notes), cut into
+passages, and stored — SQLite metadata and keyword index, one hnswlib vector index per embedder —
+with the check that the two agree. Imports the embedding room (to embed passages), never retrieval
+or answering."""
