@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from medsearch_app.core.library.chunking import chunk_pages, whitespace_offsets
+from medsearch_app.core.embedding.base import whitespace_offsets
+from medsearch_app.core.library.chunking import chunk_pages
 from medsearch_app.core.library.notes import NoteError, decode_bytes, read_note
 from medsearch_app.core.library.pdf import PdfResult, extract_pdf
 from medsearch_app.core.llm.gguf import GgufError, GgufInfo, read_gguf
