@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..answer.quantities import numbers, quantity_keys
 from ..errors import BadInput
 from ..types import AnswerDone, IndexDone, Timings
 
@@ -113,9 +114,20 @@ def _norm(text: str) -> str:
 
 
 def has_terms(answer: str, terms: Iterable[str]) -> bool:
-    """Every term occurs in the answer (case and spacing ignored)."""
+    """Every term occurs in the answer (case and spacing ignored). A term made of quantities
+    ("6 weeks", "2 mg", "two doses") is compared as quantities, as the sentence check compares
+    them: "after the 6-week period" and "3 days" hold "6 weeks" and "three days"; "12 mg" does
+    not hold "2 mg"."""
     a = _norm(answer)
-    return all(_norm(t) in a for t in terms)
+    held = quantity_keys(re.sub(r"(\d)-(?=[a-z])", r"\1 ", a))
+    return all(_has_term(a, held, _norm(t)) for t in terms)
+
+
+def _has_term(answer: str, held: set[tuple[str, str | None]], term: str) -> bool:
+    found = numbers(term, spelled=True)
+    if found and all(unit for _, unit, _ in found):
+        return quantity_keys(term) <= held
+    return term in answer
 
 
 def judge(q: LabelledQuestion, done: AnswerDone, seconds: float) -> QuestionResult:
