@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ..answer.quantities import numbers, quantity_keys
 from ..errors import BadInput
 from ..types import AnswerDone, IndexDone, Timings
+from .jsonl import jsonl_lines
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -73,16 +74,8 @@ class QuestionResult:
 
 def load_questions(path: Path, *, answerable: bool | None = None) -> list[LabelledQuestion]:
     """Read a question file in any of the formats in the module docstring."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{path} is not UTF-8 text") from exc
     out = []
-    for i, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
+    for i, line in jsonl_lines(path):
         try:
             rec = json.loads(line)
             q = rec["question"]

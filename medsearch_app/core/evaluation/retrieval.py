@@ -22,6 +22,7 @@ from ..library.indexing import Library
 from ..retrieval.search import Mode, Retriever
 from ..settings import Settings, effective_threads
 from ..types import IndexDone
+from .jsonl import jsonl_lines
 
 Log = Callable[[str], None]
 
@@ -46,16 +47,8 @@ def _passage_ranking(hits: list[Any]) -> list[str]:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of a JSONL file (blank lines skipped); BadInput if it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{path} is not UTF-8 text") from exc
     out = []
-    for i, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
+    for i, line in jsonl_lines(path):
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
