@@ -78,3 +78,27 @@ def test_focus_keeps_the_sources_nearly_as_good_as_the_best_in_score_order() -> 
     assert focus(scored, hits, 0.7) == [3, 1, 4]
     renumbered = renumber(scored, [3, 1])
     assert [(u.n, u.score) for u in renumbered] == [(1, 0.60), (2, 0.55), (1, 0.50), (2, 0.10)]
+
+
+def test_a_lay_word_gives_the_keyword_search_its_clinical_names() -> None:
+    alts = lay_terms.fts_alternatives("hypertension")
+    assert '"bp"' in alts and '"blood pressur"*' in alts and '"hypertens"*' in alts
+    assert '"temp"' in lay_terms.fts_alternatives("feverish")  # short names: whole words only
+    assert '"glycaem"*' in lay_terms.fts_alternatives("sugar")
+    assert lay_terms.fts_alternatives("toddler") == []  # ages are read, not searched for
+    assert lay_terms.fts_alternatives("rivaroxaban") == []
+
+
+def test_a_sentence_says_a_lay_word_under_its_clinical_name() -> None:
+    def says(word: str, text: str) -> bool:
+        return lay_terms.said_in(word, text, {w.strip(".,").lower() for w in text.split()})
+
+    assert says("hypertension", "BP today 148/88 (home readings average 142/86).")
+    assert says("kidney", "Refer to nephrology if eGFR falls below 30.")
+    assert says("sugar", "Glycaemic control has worsened over the last six months.")
+    assert says("reliever", "Using salbutamol 4 to 5 times a week.")
+    assert says("gallbladder", "Laparoscopic cholecystectomy on 12 March 2025.")
+    assert says("biliary", "Biliary colic since January.") is False  # not a word it knows
+    assert says("toddler", "Patient: 18-month-old girl.")
+    assert not says("hypertension", "Renal impairment first noted in 2020.")
+    assert not says("fever", "Temporary rash on the arm.")

@@ -165,3 +165,40 @@ def test_automatic_source_text_fits_the_models_reading_speed() -> None:
     hopeless = TimedModel(speed=1.0)  # nothing fits: the shortest excerpts
     shortest = rag.fit_time(hopeless, q, hits, units)
     assert shortest == evidence.excerpts(units, hits, rag.EXCERPT_SIZES[-1])
+
+
+class _SameVector(HashEmbedder):
+    """Every text the same vector: a unit's score is then its share of the question's words."""
+
+    def embed_batch(self, texts):  # type: ignore[no-untyped-def]
+        import numpy as np
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out[:, 0] = 1.0
+        return out
+
+
+def test_evidence_counts_a_lay_word_said_clinically_but_once_per_word() -> None:
+    """"hypertension" is said by "BP today 148/88"; the question's number counts too ("over
+    80"); "the diabetic's HbA1c" is not matched twice by one "HbA1c"."""
+    from medsearch_app.core.answer import evidence
+
+    note = ("Attributed to long-standing hypertension and vascular disease. BP today 148/88. "
+            "Start with 3 mg daily if aged over 80. Review in three months.")
+    hits = [Hit(1, 1, "/lib/ckd.txt", None, None, 0.8, note)]
+    emb = _SameVector(dim=8)
+
+    def score(question: str, start: str) -> float:
+        units = evidence.score_units(question, hits, emb)
+        return next(u.score for u in units if note[u.start:u.end].startswith(start))
+
+    q = "How is the hypertension today?"
+    assert score(q, "BP today") > score(q, "Attributed")
+    assert score("What dose for a patient over 80?", "Start with") > score(
+        "What dose for a patient over 80?", "Review")
+    diabetes = [Hit(1, 1, "/lib/dm.md", None, None, 0.8,
+                    "HbA1c 68 mmol/mol. Metformin increased for the diabetic.")]
+    units = evidence.score_units("What was the diabetic's HbA1c?", diabetes, emb)
+    by_text = {diabetes[0].text[u.start:u.end]: u.score for u in units}
+    # "HbA1c 68" holds hba1c but not "diabetic" (only through the question's own HbA1c)
+    assert by_text["HbA1c 68 mmol/mol."] == pytest.approx(by_text[
+        "Metformin increased for the diabetic."])

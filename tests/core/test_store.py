@@ -83,3 +83,23 @@ def test_small_libraries_keep_every_term(tmp_path: Path) -> None:
         assert len(st.keyword_search("dose", 5)) == 3
     finally:
         st.close()
+
+
+def test_a_lay_word_finds_the_chunk_that_uses_its_clinical_name(tmp_path: Path) -> None:
+    """"How is her hypertension today?" finds "BP today 148/88" though the note never writes
+    "hypertension" there; "sugar control" finds "Glycaemic control" (core/text/lay_terms.py)."""
+    st = _store(tmp_path, ["BP today 148/88, home readings average 142/86.",
+                           "Seen today.",  # shorter: BM25 ranks it first on "today" alone
+                           "Glycaemic control has worsened over the last six months.",
+                           "Pain control good.",
+                           "Knee flexion to 85 degrees."])
+    try:
+        found = st.keyword_search("How is her hypertension today?", 5)
+        assert found and st.chunks([found[0][0]])[found[0][0]].text.startswith("BP today")
+        sugar = st.keyword_search("How is the sugar control?", 5)
+        assert sugar and st.chunks([sugar[0][0]])[sugar[0][0]].text.startswith("Glycaemic")
+        # a word without clinical names finds only itself
+        knee = st.keyword_search("knee", 5)
+        assert [st.chunks([c])[c].text for c, _ in knee] == ["Knee flexion to 85 degrees."]
+    finally:
+        st.close()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..embedding.base import Embedder, Precision
+from ..text import lay_terms
 from ..text.query_words import query_terms
 from ..text.terms import WordSet
 from ..types import Evidence, Hit
@@ -122,7 +123,7 @@ def score_units(question: str, hits: Sequence[Hit], embedder: Embedder) -> list[
                 cands.append((n, h, a, b))
     if not cands:
         return []
-    qwords = [w for w in query_terms(question) if not w.isdigit()]
+    qwords = query_terms(question)
     texts = [question] + [" ".join(h.text[a:b].split()) for _, h, a, b in cands]
     if embedder.precision in (Precision.INT8, Precision.ONNX_INT8):
         # Dynamic int8 quantizes activations with one scale per batch, so a sentence's vector
@@ -135,7 +136,11 @@ def score_units(question: str, hits: Sequence[Hit], embedder: Embedder) -> list[
     scored = []
     for (n, h, a, b), c in zip(cands, cos, strict=True):
         ws = WordSet(h.text[a:b])
-        lex = sum(ws.has(w) for w in qwords) / len(qwords) if qwords else 0.0
+        # A lay word counts where the unit names its thing clinically ("hypertension": "BP"),
+        # but not through another word of the question ("diabetic's HbA1c": HbA1c once).
+        others = ws.words - set(qwords)
+        lex = sum(ws.has(w) or lay_terms.said_in(w, ws.text, others)
+                  for w in qwords) / len(qwords) if qwords else 0.0
         scored.append(Unit(SEMANTIC_WEIGHT * float(c) + (1 - SEMANTIC_WEIGHT) * lex, n, a, b))
     scored.sort(key=lambda u: u.score, reverse=True)
     return scored

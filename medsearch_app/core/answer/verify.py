@@ -124,9 +124,7 @@ def _clinical_name_in(term: Term, ws: WordSet) -> bool:
     not said by a source that names warfarin."""
     if term.named or not lay_terms.names_a_part_or_age(term.key):
         return False
-    # The lexicon's prefixes are stemmed ("biliari"): "biliary" is read as the index reads it.
-    words = sorted(ws.words | {w[:-1] + "i" for w in ws.words if w.endswith("y")})
-    return lay_terms.present(term.key, words, lambda _query: ws.text)
+    return lay_terms.said_in(term.key, ws.text, ws.words)
 
 
 def summary_warning(checks: Sequence[SentenceCheck]) -> str:

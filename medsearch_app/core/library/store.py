@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..text import lay_terms
 from ..text.query_words import query_terms
 from ..types import Chunk, DocStatus
 
@@ -337,7 +338,9 @@ class Store:
             terms = self._frequencies.informative(db, terms)
             if not terms:
                 return []
-            match = " OR ".join(f'"{t}"' for t in terms)
+            # A lay word also finds its clinical names ("hypertension": "BP", "sugar": "HbA1c").
+            extra = [a for t in terms for a in lay_terms.fts_alternatives(t)]
+            match = " OR ".join(dict.fromkeys([f'"{t}"' for t in terms] + extra))
             rows = db.execute(
                 "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
                 "ORDER BY bm25(chunks_fts) LIMIT ?",

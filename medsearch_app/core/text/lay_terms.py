@@ -50,6 +50,8 @@ DRUG_CLASSES: dict[str, tuple[str, ...]] = {
     "puffer": ("inhal", "mdi", "salbutamol", "terbutalin"),
     "diuretic": ("furosemid", "bumetanid", "bendroflumethiazid", "indapamid", "spironolacton",
                  "thiazid"),
+    "reliever": ("salbutamol", "terbutalin", "saba", "reliev"),
+    "preventer": ("beclometason", "budesonid", "fluticason", "mometason", "ics", "prevent"),
     "antidepressant": ("sertralin", "citalopram", "escitalopram", "fluoxetin", "mirtazapin",
                        "amitriptylin", "venlafaxin", "duloxetin", "ssri", "snri"),
 }
@@ -91,6 +93,7 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
     "obesity": ("bmi", "obes"),
     "overweight": ("bmi", "obes"),
     "diabetic": ("diabet", "hba1c", "glucos", "metformin", "insulin"),
+    "sugar": ("glucos", "glycaem", "glycem", "hba1c", "diabet"),
     "hypoxia": ("spo2", "saturat", "oxygen"),
     "hypoxic": ("spo2", "saturat", "oxygen"),
     "breathless": ("dyspn", "breathless", "rr"),
@@ -156,6 +159,28 @@ def present(word: str, vocabulary: Iterable[str], texts: Callable[[str], str]) -
         if re.search(rf"\b{re.escape(p)}", texts(query), re.IGNORECASE):
             return True
     return False
+
+
+def fts_alternatives(word: str) -> list[str]:
+    """FTS5 query pieces for the clinical names of a drug class, organ or condition (not an age
+    group): "hypertension" -> '"bp"', '"blood pressur"*', '"hypertens"*', ...; [] for a word
+    this module does not know. The keyword search ORs them with the question's own words, so
+    "How is her hypertension today?" finds "BP today 148/88"."""
+    out = []
+    for p in SAME_THING.get(key(word), ()):
+        base = p.rstrip("$")
+        out.append(f'"{base}"' if p.endswith("$") or len(base) <= 3 else f'"{base}"*')
+    return out
+
+
+def said_in(word: str, text: str, words: Iterable[str]) -> bool:
+    """Whether a short text (a sentence, a table row) says the word's thing under a clinical
+    name or, for an age group, gives an age inside it; `words`: the text's lower-case words."""
+    if not knows(word):
+        return False
+    # The prefixes are porter stems ("biliari"): "biliary" is read as the index reads it.
+    stems = sorted({*words, *(w[:-1] + "i" for w in words if w.endswith("y"))})
+    return present(word, stems, lambda _query: text)
 
 
 def ages_in_months(text: str) -> list[float]:
