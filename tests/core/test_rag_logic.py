@@ -202,3 +202,18 @@ def test_evidence_counts_a_lay_word_said_clinically_but_once_per_word() -> None:
     # "HbA1c 68" holds hba1c but not "diabetic" (only through the question's own HbA1c)
     assert by_text["HbA1c 68 mmol/mol."] == pytest.approx(by_text[
         "Metformin increased for the diabetic."])
+
+
+def test_a_title_or_abbreviation_does_not_end_a_sentence() -> None:
+    """"St. John's wort" stays one name: split after "St.", the uncited half got a citation of
+    its own ("is St. [2] John's Wort")."""
+    from medsearch_app.core.text.sentences import split_sentences
+
+    text = "The remedy is St. John's wort. Seen by Dr. Patel, e.g. for 7.5 mg. The answer is No."
+    assert [text[a:b].strip() for a, b in split_sentences(text)] == [
+        "The remedy is St. John's wort.", "Seen by Dr. Patel, e.g. for 7.5 mg.",
+        "The answer is No."]
+    hits = [Hit(1, 1, "/lib/p.pdf", 3, None, 0.9,
+                "Medicines that lower the INR: carbamazepine, rifampicin and St John's wort.")]
+    out, _mode = rag.attribute("The herbal remedy that lowers the INR is St. John's wort.", hits)
+    assert out == "The herbal remedy that lowers the INR is St. John's wort. [1]"

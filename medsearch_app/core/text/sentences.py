@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends at . ! ? followed by whitespace (so "7.5 mg" stays whole) or at a line end.
-SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?:\s*\[\d{1,2}\])*(?=\s|$)|$)", re.MULTILINE)
+# A sentence ends at . ! ? followed by whitespace (so "7.5 mg" stays whole) or at a line end,
+# but not at the full stop of a title or an abbreviation ("St. John's wort", "Dr. Patel", "e.g.
+# aspirin": the 1.5B model writes "St." where the source has "St"; split there, a citation was
+# attributed to "... is St." and the name cut in two).
+_NOT_AN_END = "".join(rf"(?<!\b{a})" for a in (
+    "St", "Dr", "Mr", "Mrs", "Ms", "Prof", "vs", "e.g", "i.e", "approx", "Fig", "al"))
+SENTENCE = re.compile(
+    rf"[^\n]+?(?:{_NOT_AN_END}[.!?](?:\s*\[\d{{1,2}}\])*(?=\s|$)|$)", re.MULTILINE)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
