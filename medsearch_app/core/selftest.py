@@ -157,6 +157,13 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
                 raise RuntimeError("English word frequencies give wrong answers")
             return f"zipf('what') {zipf('what'):.1f}; 'rivaroxaban' is a specific term"
 
+        def drug_names() -> str:
+            from .text import drugs
+
+            if "paracetamol" not in drugs.other_names("Calpol"):
+                raise RuntimeError("the drug-name dictionary does not know Calpol is paracetamol")
+            return f"{drugs.count()} one-word medicine names; 'Calpol' is paracetamol"
+
         def memory() -> str:
             s = metrics.sample()
             if s.rss_mb <= 0 or s.sys_total_mb <= 0:
@@ -190,6 +197,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
         _run("GGUF generation", generation, results)
         _run("answer model", answer_model, results)
         _run("word frequencies (the support gate)", word_frequencies, results)
+        _run("drug names (the support gate)", drug_names, results)
         _run("memory and GPU gauges", memory, results)
         _run("comparison report chart", report_chart, results)
     for name, fn in extra or []:

@@ -52,6 +52,7 @@ def note_library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any
     "Did the AF patient have bleeding?",           # AF: the note writes "atrial fibrillation"
     "Did she have HELPP syndrome?",                # a typing slip
     "Was her auto-refraction normal?",
+    "Is she still on Coumadin?",                   # a brand of warfarin (core/text/drugs.py)
 ])
 def test_plain_questions_on_one_note_are_supported(note_library: Any, question: str) -> None:
     res = Retriever(note_library).search(question, k=3)
@@ -64,6 +65,7 @@ def test_plain_questions_on_one_note_are_supported(note_library: Any, question: 
     ("What rivaroxaban dose was the warfarin patient switched to?", "rivaroxaban"),
     ("What did the MRI of the valve show?", "MRI"),
     ("Was the INR high because of clarithromycin?", "clarithromycin"),
+    ("Did Zofran help her nausea?", "Zofran"),  # a brand (ondansetron) under no name here
 ])
 def test_absent_drugs_and_abbreviations_are_refused_by_name(note_library: Any, question: str,
                                                             term: str) -> None:

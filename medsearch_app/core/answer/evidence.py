@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..embedding.base import Embedder, Precision
-from ..text import lay_terms
+from ..text import drugs, lay_terms
 from ..text.query_words import query_terms
 from ..text.terms import WordSet
 from ..types import Evidence, Hit
@@ -137,9 +137,11 @@ def score_units(question: str, hits: Sequence[Hit], embedder: Embedder) -> list[
     for (n, h, a, b), c in zip(cands, cos, strict=True):
         ws = WordSet(h.text[a:b])
         # A lay word counts where the unit names its thing clinically ("hypertension": "BP"),
+        # a medicine where it gives another of its names ("Calpol": "paracetamol"),
         # but not through another word of the question ("diabetic's HbA1c": HbA1c once).
         others = ws.words - set(qwords)
         lex = sum(ws.has(w) or lay_terms.said_in(w, ws.text, others)
+                  or any(n in others for n in drugs.other_names(w))
                   for w in qwords) / len(qwords) if qwords else 0.0
         scored.append(Unit(SEMANTIC_WEIGHT * float(c) + (1 - SEMANTIC_WEIGHT) * lex, n, a, b))
     scored.sort(key=lambda u: u.score, reverse=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..text import lay_terms
+from ..text import drugs, lay_terms
 from ..text.query_words import query_terms
 from ..types import Chunk, DocStatus
 
@@ -338,8 +338,10 @@ class Store:
             terms = self._frequencies.informative(db, terms)
             if not terms:
                 return []
-            # A lay word also finds its clinical names ("hypertension": "BP", "sugar": "HbA1c").
+            # A lay word also finds its clinical names ("hypertension": "BP", "sugar": "HbA1c"),
+            # a medicine its other names ("Calpol": "paracetamol").
             extra = [a for t in terms for a in lay_terms.fts_alternatives(t)]
+            extra += [f'"{n}"' for t in terms for n in drugs.other_names(t)]
             match = " OR ".join(dict.fromkeys([f'"{t}"' for t in terms] + extra))
             rows = db.execute(
                 "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
@@ -347,6 +349,15 @@ class Store:
                 (match, k),
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def has_any_word(self, words: Sequence[str]) -> bool:
+        """Whether some chunk holds one of the words (as the keyword index reads it: stemmed)."""
+        if not words:
+            return False
+        query = " OR ".join(f'"{w}"' for w in words)
+        with self._read() as db:
+            return db.execute("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1",
+                              (query,)).fetchone() is not None
 
     def vocabulary(self) -> list[str]:
         """Every (porter-stemmed) word of the keyword index, sorted."""
