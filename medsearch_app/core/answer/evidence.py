@@ -133,15 +133,15 @@ def score_units(question: str, hits: Sequence[Hit], embedder: Embedder) -> list[
     else:
         vecs = embedder.embed_batch(texts)
     cos = np.asarray(vecs[1:]) @ np.asarray(vecs[0])
+    # A lay word counts where the unit names its thing clinically ("hypertension": "BP"), a
+    # medicine where the unit gives another of its names ("Calpol": "paracetamol"), but not
+    # through another word of the question ("the diabetic's HbA1c": HbA1c counts once).
+    aliases = {w: set(drugs.other_names(w)) for w in qwords}
     scored = []
     for (n, h, a, b), c in zip(cands, cos, strict=True):
         ws = WordSet(h.text[a:b])
-        # A lay word counts where the unit names its thing clinically ("hypertension": "BP"),
-        # a medicine where it gives another of its names ("Calpol": "paracetamol"),
-        # but not through another word of the question ("diabetic's HbA1c": HbA1c once).
         others = ws.words - set(qwords)
-        lex = sum(ws.has(w) or lay_terms.said_in(w, ws.text, others)
-                  or any(n in others for n in drugs.other_names(w))
+        lex = sum(ws.has(w) or lay_terms.said_in(w, ws.text, others) or bool(aliases[w] & others)
                   for w in qwords) / len(qwords) if qwords else 0.0
         scored.append(Unit(SEMANTIC_WEIGHT * float(c) + (1 - SEMANTIC_WEIGHT) * lex, n, a, b))
     scored.sort(key=lambda u: u.score, reverse=True)

@@ -7,11 +7,12 @@ keyword search nor the evidence scorer would see the paracetamol line. The names
 dictionary of `drug-named-entity-recognition` (Fast Data Science, MIT; 107,360 names of 20,094
 medicines from DrugBank's open vocabulary, MeSH, MedlinePlus, the NHS and Wikipedia), read
 from the package's own data file without importing the package (which would import `requests`;
-nothing here goes to the network). Loaded once, on first use: 0.3 s and about 40 MB.
+nothing here goes to the network). Loaded once, on first use: about 0.4 s and 40 MB.
 
 Only one-word names are used: they are what a question and a note share ("warfarin sodium"
-adds nothing to "warfarin"). General words that happen to be in the dictionary never reach
-it: callers ask only about the question's specific and uncommon words (terms.py).
+adds nothing to "warfarin"). The dictionary holds no everyday word that a question would use
+otherwise ("water", "salt", "iron", "pain", "sugar" are not in it; "insulin" and "lithium" are);
+the support gate asks it only about the question's specific and uncommon words (terms.py).
 """
 
 from __future__ import annotations
