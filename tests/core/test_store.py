@@ -103,3 +103,16 @@ def test_a_lay_word_finds_the_chunk_that_uses_its_clinical_name(tmp_path: Path) 
         assert [st.chunks([c])[c].text for c, _ in knee] == ["Knee flexion to 85 degrees."]
     finally:
         st.close()
+
+
+def test_a_word_the_library_has_is_not_searched_under_other_names(tmp_path: Path) -> None:
+    """"antibiotic" is in the library: a table of three antibiotics must not outrank the note
+    the question is about because its drug names would each count as "antibiotic"."""
+    st = _store(tmp_path, ["Antibiotic table: amoxicillin, doxycycline and clarithromycin.",
+                           "Febrile neutropenia: start piperacillin-tazobactam, an antibiotic, "
+                           "within one hour when the temperature is above 38.0 C."])
+    try:
+        found = st.keyword_search("Which antibiotic for febrile neutropenia?", 5)
+        assert st.chunks([found[0][0]])[found[0][0]].text.startswith("Febrile neutropenia")
+    finally:
+        st.close()

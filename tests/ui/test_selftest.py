@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 CHECKS = {"embedder fp32", "embedder int8", "embedder onnx-int8", "embedder onnx-fp32",
           "vector index round trip", "PDF extraction",
           "GGUF generation", "answer model", "word frequencies (the support gate)",
-          "memory and GPU gauges", "comparison report chart", "window"}
+          "drug names (the support gate)", "memory and GPU gauges", "comparison report chart",
+          "window"}
 
 
 def _selftest(home: Path, *extra: str, env: dict[str, str] | None = None

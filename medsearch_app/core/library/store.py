@@ -338,10 +338,13 @@ class Store:
             terms = self._frequencies.informative(db, terms)
             if not terms:
                 return []
-            # A lay word also finds its clinical names ("hypertension": "BP", "sugar": "HbA1c"),
-            # a medicine its other names ("Calpol": "paracetamol").
-            extra = [a for t in terms for a in lay_terms.fts_alternatives(t)]
-            extra += [f'"{n}"' for t in terms for n in drugs.other_names(t)]
+            # A lay word the library never uses is searched under its clinical names ("sugar":
+            # glycaemic, HbA1c), a medicine under its other names ("Calpol": paracetamol). Not
+            # a word the library has: "Which antibiotic for febrile neutropenia?" would rank a
+            # table of amoxicillin, doxycycline and clarithromycin above the note it asks about.
+            extra = [a for t in terms if not self._has(db, t)
+                     for a in [*lay_terms.fts_alternatives(t),
+                               *(f'"{n}"' for n in drugs.other_names(t))]]
             match = " OR ".join(dict.fromkeys([f'"{t}"' for t in terms] + extra))
             rows = db.execute(
                 "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
@@ -354,10 +357,14 @@ class Store:
         """Whether some chunk holds one of the words (as the keyword index reads it: stemmed)."""
         if not words:
             return False
-        query = " OR ".join(f'"{w}"' for w in words)
         with self._read() as db:
-            return db.execute("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1",
-                              (query,)).fetchone() is not None
+            return self._has(db, *words)
+
+    @staticmethod
+    def _has(db: sqlite3.Connection, *words: str) -> bool:
+        query = " OR ".join(f'"{w}"' for w in words)
+        return db.execute("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1",
+                          (query,)).fetchone() is not None
 
     def vocabulary(self) -> list[str]:
         """Every (porter-stemmed) word of the keyword index, sorted."""
