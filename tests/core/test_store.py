@@ -105,7 +105,7 @@ def test_a_lay_word_finds_the_chunk_that_uses_its_clinical_name(tmp_path: Path) 
         st.close()
 
 
-def test_a_word_the_library_has_is_not_searched_under_other_names(tmp_path: Path) -> None:
+def test_a_drug_class_the_library_names_is_not_searched_by_its_members(tmp_path: Path) -> None:
     """"antibiotic" is in the library: a table of three antibiotics must not outrank the note
     the question is about because its drug names would each count as "antibiotic"."""
     st = _store(tmp_path, ["Antibiotic table: amoxicillin, doxycycline and clarithromycin.",

@@ -338,13 +338,7 @@ class Store:
             terms = self._frequencies.informative(db, terms)
             if not terms:
                 return []
-            # A lay word the library never uses is searched under its clinical names ("sugar":
-            # glycaemic, HbA1c), a medicine under its other names ("Calpol": paracetamol). Not
-            # a word the library has: "Which antibiotic for febrile neutropenia?" would rank a
-            # table of amoxicillin, doxycycline and clarithromycin above the note it asks about.
-            extra = [a for t in terms if not self._has(db, t)
-                     for a in [*lay_terms.fts_alternatives(t),
-                               *(f'"{n}"' for n in drugs.other_names(t))]]
+            extra = [a for t in terms for a in self._other_names(db, t)]
             match = " OR ".join(dict.fromkeys([f'"{t}"' for t in terms] + extra))
             rows = db.execute(
                 "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
@@ -359,6 +353,17 @@ class Store:
             return False
         with self._read() as db:
             return self._has(db, *words)
+
+    def _other_names(self, db: sqlite3.Connection, word: str) -> list[str]:
+        """FTS5 pieces for what the documents may call the question's word: a condition's or an
+        organ's clinical names ("hypertension": BP, blood pressure; "kidney": renal, eGFR), a
+        medicine's other names ("Calpol": paracetamol), and the members of a drug class
+        ("antibiotic": amoxicillin, ...) only when the library never uses the class's own word:
+        members are not synonyms, and "Which antibiotic for febrile neutropenia?" ranked a table
+        of three antibiotics above the note it asks about."""
+        if lay_terms.is_drug_class(word) and self._has(db, word):
+            return []
+        return [*lay_terms.fts_alternatives(word), *(f'"{n}"' for n in drugs.other_names(word))]
 
     @staticmethod
     def _has(db: sqlite3.Connection, *words: str) -> bool:

@@ -135,6 +135,11 @@ def knows(word: str) -> bool:
     return k in SAME_THING or k in AGE_GROUPS
 
 
+def is_drug_class(word: str) -> bool:
+    """Whether the word names a class of drugs ("antibiotic", "blood thinner")."""
+    return key(word) in DRUG_CLASSES
+
+
 def names_a_part_or_age(word: str) -> bool:
     """Whether the word is an organ or an age group (not a drug class or a condition)."""
     k = key(word)
