@@ -160,6 +160,7 @@ def run_selftest(extra: list[tuple[str, Callable[[], str]]] | None = None) -> li
         def drug_names() -> str:
             from .text import drugs
 
+            drugs.data_file()  # DrugNamesMissing, with its reason, when it is not installed
             if "paracetamol" not in drugs.other_names("Calpol"):
                 raise RuntimeError("the drug-name dictionary does not know Calpol is paracetamol")
             return f"{drugs.count()} one-word medicine names; 'Calpol' is paracetamol"

@@ -36,3 +36,17 @@ def test_the_keyword_search_finds_a_medicine_under_another_name(tmp_path: Path) 
         assert not st.has_any_word(["ondansetron"]) and not st.has_any_word([])
     finally:
         st.close()
+
+
+def test_without_the_dictionary_a_medicine_has_only_its_own_name(monkeypatch) -> None:
+    def missing() -> Path:
+        raise drugs.DrugNamesMissing("the drug-name dictionary is not installed")
+
+    drugs._tables.cache_clear()
+    monkeypatch.setattr(drugs, "data_file", missing)
+    try:
+        assert drugs.other_names("Calpol") == [] and not drugs.is_drug("Calpol")
+    finally:
+        monkeypatch.undo()
+        drugs._tables.cache_clear()
+    assert "paracetamol" in drugs.other_names("Calpol")

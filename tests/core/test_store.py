@@ -116,3 +116,16 @@ def test_a_drug_class_the_library_names_is_not_searched_by_its_members(tmp_path:
         assert st.chunks([found[0][0]])[found[0][0]].text.startswith("Febrile neutropenia")
     finally:
         st.close()
+
+
+def test_a_drug_class_word_is_read_as_written_not_as_its_stem(tmp_path: Path) -> None:
+    """The index stems "preventer" and "prevention" alike: a library that speaks of the
+    prevention of falls does not name the class, so "preventer" still finds its members."""
+    st = _store(tmp_path, ["Prevention of falls: review at home.",
+                           "Beclometasone 100 micrograms inhaler, 2 puffs BD."])
+    try:
+        found = st.keyword_search("Which preventer is she on?", 5)
+        texts = [t.text for t in st.chunks([c for c, _ in found]).values()]
+        assert any(t.startswith("Beclometasone") for t in texts), texts
+    finally:
+        st.close()

@@ -135,7 +135,8 @@ def score_units(question: str, hits: Sequence[Hit], embedder: Embedder) -> list[
     cos = np.asarray(vecs[1:]) @ np.asarray(vecs[0])
     # A lay word counts where the unit names its thing clinically ("hypertension": "BP"), a
     # medicine where the unit gives another of its names ("Calpol": "paracetamol"), but not
-    # through another word of the question ("the diabetic's HbA1c": HbA1c counts once).
+    # through a one-word name the question itself uses ("the diabetic's HbA1c": HbA1c counts
+    # once; a two-word name or an age is looked for in the unit's text as it stands).
     aliases = {w: set(drugs.other_names(w)) for w in qwords}
     scored = []
     for (n, h, a, b), c in zip(cands, cos, strict=True):

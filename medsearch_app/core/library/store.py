@@ -361,9 +361,18 @@ class Store:
         ("antibiotic": amoxicillin, ...) only when the library never uses the class's own word:
         members are not synonyms, and "Which antibiotic for febrile neutropenia?" ranked a table
         of three antibiotics above the note it asks about."""
-        if lay_terms.is_drug_class(word) and self._has(db, word):
+        if lay_terms.is_drug_class(word) and self._uses_word(db, word):
             return []
         return [*lay_terms.fts_alternatives(word), *(f'"{n}"' for n in drugs.other_names(word))]
+
+    @staticmethod
+    def _uses_word(db: sqlite3.Connection, word: str) -> bool:
+        """Whether some chunk has the word as written, not only its stem ("preventer" is not
+        "prevention", though the index stems both to "prevent")."""
+        written = re.compile(rf"\b{re.escape(word)}s?\b", re.IGNORECASE)
+        return any(written.search(r[0]) for r in db.execute(
+            "SELECT c.text FROM chunks c WHERE c.id IN (SELECT rowid FROM chunks_fts "
+            "WHERE chunks_fts MATCH ? LIMIT 200)", (f'"{word}"',)))
 
     @staticmethod
     def _has(db: sqlite3.Connection, *words: str) -> bool:

@@ -15,8 +15,7 @@ rare word alone does not refuse a question its passages match that closely.
 A specific term counts as present when the library has it in another form:
 
 - a word form or spelling variant ("normalised"/"normalized", store.term_chunk_counts),
-- another name of the same medicine ("Calpol" and "paracetamol", drugs.py); a medicine no
-  document names under any of its names is refused like a drug name,
+- another name of the same medicine ("Calpol" and "paracetamol", drugs.py),
 - one typing slip away from a library word of 5+ letters ("HELPP" for "HELLP"),
 - a compound of two library words ("autorefraction" = "auto" + "refraction"),
 - an abbreviation whose long form the library uses ("AF" and "atrial fibrillation"), or a
@@ -53,8 +52,7 @@ def judge(store: Store, question: str, hits: list[Hit], best_similarity: float) 
     missing = [t.text for t in absent]
     if not hits:
         return Judgement(False, "no passage in your documents matches the question", missing)
-    if any(t.named or drugs.is_drug(t.key) for t in absent) or (
-            absent and best_similarity < SQUARELY_ABOUT):
+    if any(t.named for t in absent) or (absent and best_similarity < SQUARELY_ABOUT):
         words = ", ".join(repr(t) for t in missing[:3])
         return Judgement(False, f"your documents never mention {words}", missing)
     if best_similarity < MIN_SIMILARITY and not _shares_words(question, hits):

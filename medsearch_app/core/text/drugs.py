@@ -10,20 +10,26 @@ from the package's own data file without importing the package (which would impo
 nothing here goes to the network). Loaded once, on first use: about 0.4 s and 40 MB.
 
 Only one-word names are used: they are what a question and a note share ("warfarin sodium"
-adds nothing to "warfarin"). The dictionary holds no everyday word that a question would use
-otherwise ("water", "salt", "iron", "pain", "sugar" are not in it; "insulin" and "lithium" are);
-the support gate asks it only about the question's specific and uncommon words (terms.py).
+adds nothing to "warfarin"). The support gate asks it only about the question's specific and
+uncommon words (terms.py) that no document has; the keyword search and the evidence scorer
+about every word of the question. Most everyday words are not in it ("water", "salt", "iron",
+"pain", "sugar"), but some are, as brands or chemicals ("oats", "cloves", "sulfate", the
+surname "Kendrick" as a cefotaxime brand): such a word may add a medicine's names to the search.
+Without the dictionary (a developer install without scripts/install.sh) every medicine has only
+its own name, a warning is logged once and `medsearch selftest` fails its drug-name check.
 """
 
 from __future__ import annotations
 
 import bz2
 import importlib.util
+import logging
 import pickle
 import re
 from functools import lru_cache
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 PACKAGE = "drug_named_entity_recognition"
 DATA_FILE = "drug_ner_dictionary.pkl.bz2"
 ONE_WORD = re.compile(r"^[a-z][a-z\-]{2,}$")
@@ -47,7 +53,12 @@ def data_file() -> Path:
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """(name -> its medicines, medicine -> its one-word names), lower case."""
-    with bz2.open(data_file()) as f:
+    try:
+        path = data_file()
+    except DrugNamesMissing as exc:
+        log.warning("%s: medicines are known only by the name a question uses", exc)
+        return {}, {}
+    with bz2.open(path) as f:
         # The package's own data file, installed with it from PyPI (pinned): as trusted as
         # importing the package.
         raw = pickle.load(f)

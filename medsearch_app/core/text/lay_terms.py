@@ -50,8 +50,8 @@ DRUG_CLASSES: dict[str, tuple[str, ...]] = {
     "puffer": ("inhal", "mdi", "salbutamol", "terbutalin"),
     "diuretic": ("furosemid", "bumetanid", "bendroflumethiazid", "indapamid", "spironolacton",
                  "thiazid"),
-    "reliever": ("salbutamol", "terbutalin", "saba", "reliev"),
-    "preventer": ("beclometason", "budesonid", "fluticason", "mometason", "ics", "prevent"),
+    "reliever": ("salbutamol", "terbutalin", "saba"),
+    "preventer": ("beclometason", "budesonid", "fluticason", "mometason", "ics"),
     "antidepressant": ("sertralin", "citalopram", "escitalopram", "fluoxetin", "mirtazapin",
                        "amitriptylin", "venlafaxin", "duloxetin", "ssri", "snri"),
 }

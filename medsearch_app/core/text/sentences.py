@@ -9,10 +9,12 @@ import re
 # but not at the full stop of a title or an abbreviation ("St. John's wort", "Dr. Patel", "e.g.
 # aspirin": the 1.5B model writes "St." where the source has "St"; split there, a citation was
 # attributed to "... is St." and the name cut in two).
-_NOT_AN_END = "".join(rf"(?<!\b{a})" for a in (
+# The look-behinds follow the stop, so they are tried only at a stop (before it, at every
+# character, they made the rule 11 times slower on a 20 KB passage).
+_NOT_AN_END = "".join(rf"(?<!\b{re.escape(a)}\.)" for a in (
     "St", "Dr", "Mr", "Mrs", "Ms", "Prof", "vs", "e.g", "i.e", "approx", "Fig", "al"))
 SENTENCE = re.compile(
-    rf"[^\n]+?(?:{_NOT_AN_END}[.!?](?:\s*\[\d{{1,2}}\])*(?=\s|$)|$)", re.MULTILINE)
+    rf"[^\n]+?(?:[.!?]{_NOT_AN_END}(?:\s*\[\d{{1,2}}\])*(?=\s|$)|$)", re.MULTILINE)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
