@@ -54,7 +54,7 @@ def test_terms_in_half_the_library_are_left_out_of_the_ranking(tmp_path: Path) -
     the informative words find is the same as without it."""
     import random
 
-    from medsearch_app.core.library import store as store_mod
+    from medsearch_app.core.library import keyword_query as store_mod
 
     rnd = random.Random(1)
     filler = ["review", "clinic", "weight", "sleep", "mood", "diet", "knee", "hip", "iron"]

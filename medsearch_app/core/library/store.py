@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..text import drugs, lay_terms
 from ..text.query_words import query_terms
 from ..types import Chunk, DocStatus
+from . import keyword_query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added REAL NOT NULL);
@@ -64,51 +64,6 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
   INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 """
-
-# Below this many passages ranking every match is cheap: no term is left out.
-SMALL_LIBRARY = 5000
-
-
-class _TermFrequencies:
-    """Which query terms are in at least half of all passages, remembered between searches.
-
-    Such a term weighs nothing in BM25 (FTS5 clamps its IDF to 1e-6), yet keeping it in the
-    query makes SQLite score and sort every passage that has it (60 ms at 25,000 passages,
-    growing with the library). Counting a term's passages costs time in proportion to them too
-    (5 ms per common term at 70,000), so the answer is remembered while the library stays within
-    a quarter of the size it had when the term was counted; a term near the threshold has an
-    IDF near zero either way. The passage count itself is re-read at most once a second.
-    """
-
-    def __init__(self) -> None:
-        self._seen: dict[str, tuple[int, bool]] = {}
-        self._n: tuple[float, int] = (0.0, 0)
-
-    def informative(self, db: sqlite3.Connection, terms: list[str]) -> list[str]:
-        if not terms:
-            return terms
-        now = time.monotonic()
-        if now - self._n[0] > 1.0:
-            self._n = (now, int(db.execute("SELECT count(*) FROM chunks").fetchone()[0]))
-        n = self._n[1]
-        if n < SMALL_LIBRARY:
-            return terms
-        if len(self._seen) > 10_000:
-            self._seen.clear()
-        half = n // 2
-        keep = []
-        for t in terms:
-            hit = self._seen.get(t)
-            if hit is None or not 0.8 * hit[0] <= n <= 1.25 * hit[0]:
-                common = int(db.execute(
-                    "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? "
-                    "LIMIT ?)", (f'"{t}"', half)).fetchone()[0]) >= half
-                hit = (n, common)
-                self._seen[t] = hit
-            if not hit[1]:
-                keep.append(t)
-        return keep
-
 
 @dataclass(frozen=True)
 class DocRow:
@@ -193,7 +148,7 @@ class Store:
         self._rlock = threading.Lock()
         self._reader = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._reader.execute("PRAGMA query_only=ON")
-        self._frequencies = _TermFrequencies()  # used under _rlock
+        self._frequencies = keyword_query.TermFrequencies()  # used under _rlock
 
     def close(self) -> None:
         with self._rlock:
@@ -338,7 +293,7 @@ class Store:
             terms = self._frequencies.informative(db, terms)
             if not terms:
                 return []
-            extra = [a for t in terms for a in self._other_names(db, t)]
+            extra = [a for t in terms for a in keyword_query.other_names(db, t)]
             match = " OR ".join(dict.fromkeys([f'"{t}"' for t in terms] + extra))
             rows = db.execute(
                 "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
@@ -352,33 +307,7 @@ class Store:
         if not words:
             return False
         with self._read() as db:
-            return self._has(db, *words)
-
-    def _other_names(self, db: sqlite3.Connection, word: str) -> list[str]:
-        """FTS5 pieces for what the documents may call the question's word: a condition's or an
-        organ's clinical names ("hypertension": BP, blood pressure; "kidney": renal, eGFR), a
-        medicine's other names ("Calpol": paracetamol), and the members of a drug class
-        ("antibiotic": amoxicillin, ...) only when the library never uses the class's own word:
-        members are not synonyms, and "Which antibiotic for febrile neutropenia?" ranked a table
-        of three antibiotics above the note it asks about."""
-        if lay_terms.is_drug_class(word) and self._uses_word(db, word):
-            return []
-        return [*lay_terms.fts_alternatives(word), *(f'"{n}"' for n in drugs.other_names(word))]
-
-    @staticmethod
-    def _uses_word(db: sqlite3.Connection, word: str) -> bool:
-        """Whether some chunk has the word as written, not only its stem ("preventer" is not
-        "prevention", though the index stems both to "prevent")."""
-        written = re.compile(rf"\b{re.escape(word)}s?\b", re.IGNORECASE)
-        return any(written.search(r[0]) for r in db.execute(
-            "SELECT c.text FROM chunks c WHERE c.id IN (SELECT rowid FROM chunks_fts "
-            "WHERE chunks_fts MATCH ? LIMIT 200)", (f'"{word}"',)))
-
-    @staticmethod
-    def _has(db: sqlite3.Connection, *words: str) -> bool:
-        query = " OR ".join(f'"{w}"' for w in words)
-        return db.execute("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1",
-                          (query,)).fetchone() is not None
+            return keyword_query.has_any(db, words)
 
     def vocabulary(self) -> list[str]:
         """Every (porter-stemmed) word of the keyword index, sorted."""
