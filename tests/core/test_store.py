@@ -54,12 +54,12 @@ def test_terms_in_half_the_library_are_left_out_of_the_ranking(tmp_path: Path) -
     the informative words find is the same as without it."""
     import random
 
-    from medsearch_app.core.library import keyword_query as store_mod
+    from medsearch_app.core.library import keyword_query
 
     rnd = random.Random(1)
     filler = ["review", "clinic", "weight", "sleep", "mood", "diet", "knee", "hip", "iron"]
     texts = []
-    for i in range(store_mod.SMALL_LIBRARY + 500):
+    for i in range(keyword_query.SMALL_LIBRARY + 500):
         words = [rnd.choice(filler) for _ in range(12)] + ["dose"]  # "dose" in every passage
         if i % 97 == 0:
             words += ["apixaban"] * (1 + i % 3)
