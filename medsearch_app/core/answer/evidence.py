@@ -138,10 +138,11 @@ def score_units(question: str, hits: Sequence[Hit], embedder: Embedder) -> list[
     # through a one-word name the question itself uses ("the diabetic's HbA1c": HbA1c counts
     # once; a two-word name or an age is looked for in the unit's text as it stands).
     aliases = {w: set(drugs.other_names(w)) for w in qwords}
+    own = set(qwords)
     scored = []
     for (n, h, a, b), c in zip(cands, cos, strict=True):
         ws = WordSet(h.text[a:b])
-        others = ws.words - set(qwords)
+        others = ws.words - own
         lex = sum(ws.has(w) or lay_terms.said_in(w, ws.text, others) or bool(aliases[w] & others)
                   for w in qwords) / len(qwords) if qwords else 0.0
         scored.append(Unit(SEMANTIC_WEIGHT * float(c) + (1 - SEMANTIC_WEIGHT) * lex, n, a, b))

@@ -155,7 +155,7 @@ def present(word: str, vocabulary: Iterable[str], texts: Callable[[str], str]) -
     if k in AGE_GROUPS:
         return _has_age(texts, *AGE_GROUPS[k])
     prefixes = SAME_THING.get(k, ())
-    exact = {p.rstrip("$") for p in prefixes if p.endswith("$") or len(p) <= 3}
+    exact = {p.rstrip("$") for p in prefixes if _whole_word(p)}
     starts = tuple(p for p in prefixes if " " not in p and p.rstrip("$") not in exact)
     if any(w in exact or (starts and w.startswith(starts)) for w in vocabulary):
         return True
@@ -171,11 +171,13 @@ def fts_alternatives(word: str) -> list[str]:
     group): "hypertension" -> '"bp"', '"blood pressur"*', '"hypertens"*', ...; [] for a word
     this module does not know. The keyword search ORs them with the question's own words, so
     "How is her hypertension today?" finds "BP today 148/88"."""
-    out = []
-    for p in SAME_THING.get(key(word), ()):
-        base = p.rstrip("$")
-        out.append(f'"{base}"' if p.endswith("$") or len(base) <= 3 else f'"{base}"*')
-    return out
+    return [f'"{p.rstrip("$")}"' if _whole_word(p) else f'"{p}"*'
+            for p in SAME_THING.get(key(word), ())]
+
+
+def _whole_word(prefix: str) -> bool:
+    """A clinical name of three letters or fewer, or one ending in "$", is a whole word."""
+    return prefix.endswith("$") or len(prefix) <= 3
 
 
 def said_in(word: str, text: str, words: Iterable[str]) -> bool:
